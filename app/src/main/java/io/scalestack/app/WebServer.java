@@ -1,0 +1,409 @@
+package io.scalestack.app;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.scalestack.app.internal.Database;
+import io.scalestack.app.internal.JettyServers;
+import io.scalestack.app.internal.PhotoService;
+import io.scalestack.app.internal.Redact;
+import io.scalestack.app.internal.RedisProbe;
+import io.scalestack.observability.Telemetry;
+import io.scalestack.session.RedisSessionRepository;
+import io.scalestack.session.SessionFilter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+import org.eclipse.jetty.server.Server;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One stateless web server of the photo service: Jetty 12 with its servlets on virtual threads,
+ * accounts in PostgreSQL (HikariCP, schema by Flyway), sessions in Redis through the session
+ * module. Several servers may share one database and one Redis; a user logged in through one is
+ * logged in on all.
+ *
+ * <p>Routes: {@code POST /api/signup}, {@code POST /api/login}, {@code POST /api/logout},
+ * {@code GET|PUT /api/me}, {@code GET /} (a page to try them), {@code GET /health} (200 only when
+ * the database and Redis are reachable, else 503), {@code GET /metrics} (Prometheus text). Every
+ * response carries {@code X-Served-By: <member name>}.
+ *
+ * <p>Jetty's selector and acceptor threads are platform threads; every request is handled on a
+ * virtual thread of its own, which is where JDBC and Redis calls block.
+ *
+ * <p>Thread-safe: {@link #start()}, {@link #address()} and {@link #close()} may be called from any
+ * thread. A server starts at most once.
+ */
+public final class WebServer implements AutoCloseable {
+
+  /** The name of the session cookie. */
+  public static final String SESSION_COOKIE = "SESSION";
+
+  private static final Logger log = LoggerFactory.getLogger(WebServer.class);
+
+  /** How long {@link #close()} lets requests in flight finish. */
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
+
+  /** Bound of one Redis connect or {@code PING} of {@code /health}. */
+  private static final Duration REDIS_PROBE_TIMEOUT = Duration.ofSeconds(2);
+
+  private enum State {
+    NEW,
+    STARTED,
+    CLOSED
+  }
+
+  private final String memberName;
+  private final InetSocketAddress listen;
+  private final String jdbcUrl;
+  private final String dbUser;
+  private final String dbPassword;
+  private final String redisUri;
+  private final int poolSize;
+  private final int bcryptCost;
+  private final Duration sessionMaxInactive;
+  private final int maxRequestBodyBytes;
+  private final Telemetry givenTelemetry;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  // All guarded by lock.
+  private State state = State.NEW;
+  private Telemetry ownedTelemetry;
+  private HikariDataSource dataSource;
+  private RedisSessionRepository sessions;
+  private RedisProbe redisProbe;
+  private Server server;
+  private InetSocketAddress address;
+
+  private WebServer(Builder builder) {
+    this.memberName = builder.memberName;
+    this.listen = builder.listen;
+    this.jdbcUrl = builder.jdbcUrl;
+    this.dbUser = builder.dbUser;
+    this.dbPassword = builder.dbPassword;
+    this.redisUri = builder.redisUri;
+    this.poolSize = builder.poolSize;
+    this.bcryptCost = builder.bcryptCost;
+    this.sessionMaxInactive = builder.sessionMaxInactive;
+    this.maxRequestBodyBytes = builder.maxRequestBodyBytes;
+    this.givenTelemetry = builder.telemetry;
+  }
+
+  /** A builder; {@code memberName}, {@code jdbcUrl}, {@code dbUser}, {@code dbPassword} and {@code redisUri} are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Migrates the database (safe when several servers start at once: Flyway holds a PostgreSQL
+   * advisory lock) and starts listening. PostgreSQL must be reachable; Redis may come up later
+   * (sessions connect on first use), and until it does {@code /health} answers 503.
+   *
+   * @return this server
+   * @throws IllegalStateException naming what could not be reached or bound, and where; the
+   *     resources opened so far are closed again
+   */
+  public WebServer start() {
+    lock.lock();
+    try {
+      if (state != State.NEW) {
+        throw new IllegalStateException(
+            memberName + ": start() on a server that is " + state.name().toLowerCase(Locale.ROOT)
+                + " (expected: a new server; a server starts at most once)");
+      }
+      try {
+        doStart();
+        state = State.STARTED;
+      } catch (RuntimeException e) {
+        state = State.CLOSED;
+        release();
+        throw e;
+      }
+    } finally {
+      lock.unlock();
+    }
+    log.info("{} serving on http://{}:{}", memberName, address.getHostString(), address.getPort());
+    return this;
+  }
+
+  private void doStart() {
+    Telemetry telemetry = givenTelemetry;
+    if (telemetry == null) {
+      telemetry = ownedTelemetry = Telemetry.forMember(memberName);
+    }
+    try {
+      dataSource =
+          Database.open(memberName, jdbcUrl, dbUser, dbPassword, poolSize, telemetry.registry());
+    } catch (RuntimeException e) {
+      throw failure("cannot connect to PostgreSQL at " + Redact.uri(jdbcUrl), e);
+    }
+    try {
+      Database.migrate(dataSource);
+    } catch (RuntimeException e) {
+      throw failure("cannot migrate the schema at " + Redact.uri(jdbcUrl), e);
+    }
+    try {
+      sessions = RedisSessionRepository.create(redisUri);
+    } catch (RuntimeException e) {
+      throw failure("cannot set up the session store at " + Redact.uri(redisUri), e);
+    }
+    redisProbe = new RedisProbe(redisUri, REDIS_PROBE_TIMEOUT);
+    SessionFilter sessionFilter =
+        SessionFilter.builder()
+            .repository(sessions)
+            .cookieName(SESSION_COOKIE)
+            .maxInactiveInterval(sessionMaxInactive)
+            .build();
+    Telemetry metrics = telemetry;
+    var context =
+        PhotoService.context(
+            new PhotoService.Settings(
+                memberName,
+                metrics.registry(),
+                metrics::scrape,
+                Telemetry.CONTENT_TYPE,
+                dataSource,
+                sessionFilter,
+                redisProbe::isReachable,
+                bcryptCost,
+                maxRequestBodyBytes));
+
+    server = JettyServers.create(memberName, listen, STOP_TIMEOUT, context);
+    try {
+      server.start();
+    } catch (Exception e) {
+      throw failure("cannot serve HTTP on " + listen.getAddress().getHostAddress() + ":" + listen.getPort(), e);
+    }
+    address = new InetSocketAddress(listen.getAddress(), JettyServers.localPort(server));
+  }
+
+  /** The address this server listens on, with the actual port when port 0 was asked for. */
+  public InetSocketAddress address() {
+    lock.lock();
+    try {
+      if (state != State.STARTED) {
+        throw new IllegalStateException(
+            memberName + ": address() on a server that is " + state.name().toLowerCase(Locale.ROOT)
+                + " (expected: a started server)");
+      }
+      return address;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The member name this server answers {@code X-Served-By} with. */
+  public String memberName() {
+    return memberName;
+  }
+
+  /**
+   * Stops accepting connections, lets requests in flight finish for up to 5 seconds, then closes
+   * the database pool and the Redis clients. Idempotent.
+   */
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      if (state == State.CLOSED) {
+        return;
+      }
+      state = State.CLOSED;
+      release();
+    } finally {
+      lock.unlock();
+    }
+    log.info("{} stopped", memberName);
+  }
+
+  /** Closes whatever was opened, in reverse order; each failure is logged, none stops the rest. */
+  private void release() {
+    if (server != null) {
+      try {
+        server.stop();
+      } catch (Exception e) {
+        log.warn("{}: stopping Jetty failed", memberName, e);
+      }
+    }
+    closeLogged("the Redis health probe", redisProbe);
+    closeLogged("the session repository", sessions);
+    closeLogged("the database pool", dataSource);
+    closeLogged("the telemetry", ownedTelemetry);
+  }
+
+  private void closeLogged(String what, AutoCloseable closeable) {
+    if (closeable == null) {
+      return;
+    }
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      log.warn("{}: closing {} failed", memberName, what, e);
+    }
+  }
+
+  private IllegalStateException failure(String what, Exception cause) {
+    Throwable root = cause;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String detail = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    return new IllegalStateException(memberName + ": " + what + ": " + detail, cause);
+  }
+
+  /**
+   * Validating builder of a {@link WebServer}. Each setter checks its argument at once and throws
+   * {@link IllegalArgumentException} naming the field, the value and what was expected.
+   *
+   * <p>Not thread-safe.
+   */
+  public static final class Builder {
+
+    private static final Pattern MEMBER_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
+    private String memberName;
+    private InetSocketAddress listen =
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    private String jdbcUrl;
+    private String dbUser;
+    private String dbPassword;
+    private String redisUri;
+    private int poolSize = 10;
+    private int bcryptCost = 10;
+    private Duration sessionMaxInactive = Duration.ofMinutes(30);
+    private int maxRequestBodyBytes = 16 * 1024;
+    private Telemetry telemetry;
+
+    private Builder() {}
+
+    /** Required: the member's name ({@code web-1}), shown in {@code X-Served-By}, {@code /health} and metrics. */
+    public Builder memberName(String memberName) {
+      Objects.requireNonNull(memberName, "memberName");
+      if (!MEMBER_NAME.matcher(memberName).matches()) {
+        throw new IllegalArgumentException(
+            "memberName: '" + memberName + "' (expected: 1..64 characters of [A-Za-z0-9._-], starting with a letter or digit)");
+      }
+      this.memberName = memberName;
+      return this;
+    }
+
+    /** Where to listen; port 0 picks a free port (see {@link WebServer#address()}). Default: loopback, port 0. */
+    public Builder listen(InetSocketAddress listen) {
+      Objects.requireNonNull(listen, "listen");
+      if (listen.isUnresolved()) {
+        throw new IllegalArgumentException("listen: " + listen + " (expected: a resolved address)");
+      }
+      this.listen = listen;
+      return this;
+    }
+
+    /** Required: a {@code jdbc:postgresql:} URL. */
+    public Builder jdbcUrl(String jdbcUrl) {
+      Objects.requireNonNull(jdbcUrl, "jdbcUrl");
+      if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
+        throw new IllegalArgumentException(
+            "jdbcUrl: '" + Redact.uri(jdbcUrl) + "' (expected: a URL starting with jdbc:postgresql:)");
+      }
+      this.jdbcUrl = jdbcUrl;
+      return this;
+    }
+
+    /** Required: the database user. */
+    public Builder dbUser(String dbUser) {
+      Objects.requireNonNull(dbUser, "dbUser");
+      if (dbUser.isBlank()) {
+        throw new IllegalArgumentException("dbUser: '" + dbUser + "' (expected: a non-blank user name)");
+      }
+      this.dbUser = dbUser;
+      return this;
+    }
+
+    /** Required: the database password; empty when the server trusts the connection. */
+    public Builder dbPassword(String dbPassword) {
+      this.dbPassword = Objects.requireNonNull(dbPassword, "dbPassword");
+      return this;
+    }
+
+    /** Required: the Redis holding the sessions, {@code redis://host:port}. */
+    public Builder redisUri(String redisUri) {
+      Objects.requireNonNull(redisUri, "redisUri");
+      if (!redisUri.startsWith("redis://") && !redisUri.startsWith("rediss://")) {
+        throw new IllegalArgumentException(
+            "redisUri: '" + Redact.uri(redisUri) + "' (expected: a URI starting with redis:// or rediss://)");
+      }
+      this.redisUri = redisUri;
+      return this;
+    }
+
+    /** Most database connections this server holds. Default 10. */
+    public Builder poolSize(int poolSize) {
+      if (poolSize < 1 || poolSize > 1000) {
+        throw new IllegalArgumentException("poolSize: " + poolSize + " (expected: 1..1000)");
+      }
+      this.poolSize = poolSize;
+      return this;
+    }
+
+    /** The bcrypt cost of new password hashes, {@code 4..31}. Default 10; tests may use 4. */
+    public Builder bcryptCost(int bcryptCost) {
+      if (bcryptCost < 4 || bcryptCost > 31) {
+        throw new IllegalArgumentException("bcryptCost: " + bcryptCost + " (expected: 4..31)");
+      }
+      this.bcryptCost = bcryptCost;
+      return this;
+    }
+
+    /** How long an unused session lives. Default 30 minutes. */
+    public Builder sessionMaxInactive(Duration sessionMaxInactive) {
+      Objects.requireNonNull(sessionMaxInactive, "sessionMaxInactive");
+      if (sessionMaxInactive.compareTo(Duration.ofSeconds(1)) < 0) {
+        throw new IllegalArgumentException(
+            "sessionMaxInactive: " + sessionMaxInactive + " (expected: >= 1 second)");
+      }
+      this.sessionMaxInactive = sessionMaxInactive;
+      return this;
+    }
+
+    /** Largest request body accepted, in bytes; a larger one is answered 413. Default 16384. */
+    public Builder maxRequestBodyBytes(int maxRequestBodyBytes) {
+      if (maxRequestBodyBytes < 1 || maxRequestBodyBytes > 64 * 1024 * 1024) {
+        throw new IllegalArgumentException(
+            "maxRequestBodyBytes: " + maxRequestBodyBytes + " (expected: 1..67108864)");
+      }
+      this.maxRequestBodyBytes = maxRequestBodyBytes;
+      return this;
+    }
+
+    /**
+     * The telemetry to record into, owned by the caller (the server does not close it). Default:
+     * the server creates and closes its own.
+     */
+    public Builder telemetry(Telemetry telemetry) {
+      this.telemetry = Objects.requireNonNull(telemetry, "telemetry");
+      return this;
+    }
+
+    /** @throws IllegalStateException when a required field is missing, or the telemetry belongs to another member */
+    public WebServer build() {
+      require("memberName", memberName, "a member name such as web-1");
+      require("jdbcUrl", jdbcUrl, "a jdbc:postgresql: URL");
+      require("dbUser", dbUser, "a database user");
+      require("dbPassword", dbPassword, "a database password, possibly empty");
+      require("redisUri", redisUri, "a redis:// URI");
+      if (telemetry != null && !telemetry.member().equals(memberName)) {
+        throw new IllegalStateException(
+            "telemetry: member '" + telemetry.member() + "' (expected: the memberName '" + memberName + "')");
+      }
+      return new WebServer(this);
+    }
+
+    private static void require(String name, Object value, String expected) {
+      if (value == null) {
+        throw new IllegalStateException(name + ": missing (expected: " + expected + ")");
+      }
+    }
+  }
+}

@@ -1,0 +1,82 @@
+package io.scalestack.app.internal;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.Filter;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import javax.sql.DataSource;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+
+/**
+ * Assembles the photo service's servlet context: its routes, the metrics filter in front of
+ * everything, and the shared-store session filter in front of {@code /api/*}.
+ *
+ * <p>The context owns no resources; the caller opens and closes the pool and the session
+ * repository. Stateless.
+ */
+public final class PhotoService {
+
+  /** The routes, in the order a 404 lists them. */
+  static final String ROUTES = "/, /api/signup, /api/login, /api/logout, /api/me, /health, /metrics";
+
+  private PhotoService() {}
+
+  /** What the context is built from. */
+  public record Settings(
+      String member,
+      MeterRegistry registry,
+      Supplier<String> scrape,
+      String metricsContentType,
+      DataSource dataSource,
+      Filter sessionFilter,
+      BooleanSupplier redisReachable,
+      int bcryptCost,
+      int maxRequestBodyBytes) {}
+
+  public static ServletContextHandler context(Settings settings) {
+    ServletContextHandler context = new ServletContextHandler(ServletContextHandler.NO_SESSIONS);
+    context.setContextPath("/");
+    context.setErrorHandler(JsonErrorHandlers.servlet());
+
+    EnumSet<DispatcherType> requests = EnumSet.of(DispatcherType.REQUEST);
+    // Filter order is registration order: time everything, including the session store's work.
+    context.addFilter(new FilterHolder(new HttpMetricsFilter(settings.registry())), "/*", requests);
+    // Only the API has sessions: /health, /metrics and the page never touch Redis.
+    context.addFilter(new FilterHolder(settings.sessionFilter()), "/api/*", requests);
+
+    // Never more concurrent hashes than carriers minus one: see PasswordHasher.
+    int hashers = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+    UserApi users =
+        new UserApi(
+            new UserRepository(settings.dataSource()),
+            new PasswordHasher(settings.bcryptCost(), hashers),
+            settings.maxRequestBodyBytes());
+    add(context, "/api/signup", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("POST", users::signup)));
+    add(context, "/api/login", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("POST", users::login)));
+    add(context, "/api/logout", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("POST", users::logout)));
+    add(context, "/api/me", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("GET", users::me, "PUT", users::updateMe)));
+
+    DataSource dataSource = settings.dataSource();
+    Map<String, BooleanSupplier> checks = new LinkedHashMap<>();
+    checks.put("database", () -> Database.isReachable(dataSource));
+    checks.put("redis", settings.redisReachable());
+    add(context, "/health", new Servlets.Health(settings.member(), checks));
+    add(context, "/metrics", new Servlets.Metrics(settings.metricsContentType(), settings.scrape()));
+
+    // "" is the context root exactly (Servlet 6.0 section 12.2); "/" catches everything else.
+    add(context, "", new Servlets.StaticFile("/io/scalestack/app/static/index.html", "text/html; charset=utf-8"));
+    add(context, "/app.js", new Servlets.StaticFile("/io/scalestack/app/static/app.js", "text/javascript; charset=utf-8"));
+    add(context, "/", new Servlets.NotFound(ROUTES, settings.maxRequestBodyBytes()));
+    return context;
+  }
+
+  private static void add(ServletContextHandler context, String pathSpec, jakarta.servlet.Servlet servlet) {
+    context.addServlet(new ServletHolder(servlet), pathSpec);
+  }
+}

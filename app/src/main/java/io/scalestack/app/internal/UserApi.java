@@ -1,0 +1,139 @@
+package io.scalestack.app.internal;
+
+import io.scalestack.app.internal.UserRepository.Credentials;
+import io.scalestack.app.internal.UserRepository.User;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpSession;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The account endpoints: signup, login, logout and the caller's own profile.
+ *
+ * <p>The server keeps no user state: who is logged in lives only in the session (attribute
+ * {@value #USER_ID}), which the session filter keeps in the shared store, and the profile lives
+ * only in PostgreSQL. Any server behind the balancer can answer any request. Thread-safe.
+ */
+final class UserApi {
+
+  /** The session attribute naming the logged-in user's id, a {@link Long}. */
+  static final String USER_ID = "userId";
+
+  /** One answer for every failed login, so it never tells which part was wrong. */
+  static final String LOGIN_FAILED = "The username or password is incorrect.";
+
+  static final String NOT_LOGGED_IN = "You are not logged in.";
+
+  private static final Pattern POSSIBLE_USERNAME = Pattern.compile("[a-z0-9_]{3,32}");
+
+  private static final List<Field> SIGNUP_FIELDS =
+      List.of(Field.USERNAME_FIELD, Field.NEW_PASSWORD, Field.DISPLAY_NAME);
+  private static final List<Field> LOGIN_FIELDS = List.of(Field.LOGIN_USERNAME, Field.LOGIN_PASSWORD);
+  private static final List<Field> PROFILE_FIELDS = List.of(Field.DISPLAY_NAME, Field.BIO);
+
+  /** The body of a successful signup. */
+  record SignedUp(long id, String username, String displayName) {}
+
+  private final UserRepository users;
+  private final PasswordHasher passwords;
+  private final int maxRequestBodyBytes;
+
+  UserApi(UserRepository users, PasswordHasher passwords, int maxRequestBodyBytes) {
+    this.users = users;
+    this.passwords = passwords;
+    this.maxRequestBodyBytes = maxRequestBodyBytes;
+  }
+
+  /** {@code POST /api/signup {"username","password","displayName"}}: 201, or 409 when taken. */
+  void signup(HttpServletRequest request, HttpServletResponse response) throws Exception {
+    JsonRequest body = JsonRequest.read(request, maxRequestBodyBytes, SIGNUP_FIELDS);
+    String username = body.string(Field.USERNAME_FIELD);
+    String password = body.string(Field.NEW_PASSWORD);
+    String displayName = body.string(Field.DISPLAY_NAME);
+    String hash = passwords.hash(password);
+    User user =
+        users
+            .create(username, hash, displayName)
+            .orElseThrow(
+                () ->
+                    new ApiException(
+                        HttpServletResponse.SC_CONFLICT,
+                        "username: " + JsonRequest.quote(username) + " is already taken",
+                        "username"));
+    Json.write(
+        response,
+        HttpServletResponse.SC_CREATED,
+        new SignedUp(user.id(), user.username(), user.displayName()));
+  }
+
+  /**
+   * {@code POST /api/login {"username","password"}}: 200 with the profile and a new session, or
+   * 401 with {@link #LOGIN_FAILED} whatever was wrong.
+   */
+  void login(HttpServletRequest request, HttpServletResponse response) throws Exception {
+    JsonRequest body = JsonRequest.read(request, maxRequestBodyBytes, LOGIN_FIELDS);
+    String username = body.string(Field.LOGIN_USERNAME);
+    String password = body.string(Field.LOGIN_PASSWORD);
+    // A name that signup could never have accepted is an unknown user: no query, same bcrypt time.
+    Optional<Credentials> credentials =
+        POSSIBLE_USERNAME.matcher(username).matches() ? users.credentials(username) : Optional.empty();
+    if (!passwords.verify(password, credentials.map(Credentials::passwordHash))) {
+      throw ApiException.unauthorized(LOGIN_FAILED);
+    }
+    User user = credentials.orElseThrow().user();
+    // Session fixation (OWASP): never promote a session the client brought. Drop it, with any
+    // attributes of a previous login, and start one with a fresh id.
+    HttpSession previous = request.getSession(false);
+    if (previous != null) {
+      previous.invalidate();
+    }
+    request.getSession(true).setAttribute(USER_ID, user.id());
+    Json.write(response, HttpServletResponse.SC_OK, user);
+  }
+
+  /** {@code POST /api/logout}: 204, whether or not there was a session. */
+  void logout(HttpServletRequest request, HttpServletResponse response) {
+    HttpSession session = request.getSession(false);
+    if (session != null) {
+      session.invalidate();
+    }
+    response.setStatus(HttpServletResponse.SC_NO_CONTENT);
+  }
+
+  /** {@code GET /api/me}: the caller's profile, or 401 without a session. */
+  void me(HttpServletRequest request, HttpServletResponse response) throws Exception {
+    long userId = loggedInUser(request);
+    User user = users.find(userId).orElseThrow(() -> staleSession(request));
+    Json.write(response, HttpServletResponse.SC_OK, user);
+  }
+
+  /** {@code PUT /api/me {"displayName","bio"}}: replaces both and answers the updated profile. */
+  void updateMe(HttpServletRequest request, HttpServletResponse response) throws Exception {
+    long userId = loggedInUser(request);
+    JsonRequest body = JsonRequest.read(request, maxRequestBodyBytes, PROFILE_FIELDS);
+    String displayName = body.string(Field.DISPLAY_NAME);
+    String bio = body.string(Field.BIO);
+    User user =
+        users.updateProfile(userId, displayName, bio).orElseThrow(() -> staleSession(request));
+    Json.write(response, HttpServletResponse.SC_OK, user);
+  }
+
+  private static long loggedInUser(HttpServletRequest request) {
+    HttpSession session = request.getSession(false);
+    if (session != null && session.getAttribute(USER_ID) instanceof Number id) {
+      return id.longValue();
+    }
+    throw ApiException.unauthorized(NOT_LOGGED_IN);
+  }
+
+  /** The session names a user that no longer exists: end it. */
+  private static ApiException staleSession(HttpServletRequest request) {
+    HttpSession session = request.getSession(false);
+    if (session != null) {
+      session.invalidate();
+    }
+    return ApiException.unauthorized(NOT_LOGGED_IN);
+  }
+}

@@ -1,0 +1,342 @@
+package io.scalestack.balancer;
+
+import io.scalestack.balancer.internal.BalancerCore;
+import io.scalestack.balancer.internal.TaskScheduler;
+import io.scalestack.observability.Telemetry;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A load balancer: an HTTP/1.1 reverse proxy that spreads requests over a changing set of
+ * backends, in the manner of HAProxy.
+ *
+ * <ul>
+ *   <li><b>Balancing</b> — {@link Algorithm round robin or least connections} among the backends
+ *       that are {@link BackendState#UP}.
+ *   <li><b>Health</b> — active {@link HealthCheck}s with rise and fall; a new backend gets traffic
+ *       only after its first successful check; a backend that refuses a connection is taken down
+ *       at once.
+ *   <li><b>Retries</b> — a request that never reached a backend is retried on another; an
+ *       idempotent request (RFC 9110 §9.2.2) also when the backend's connection failed before any
+ *       response byte; never a non-idempotent request that may have reached a backend. At most
+ *       {@link Builder#retries(int) retries} times.
+ *   <li><b>Connections</b> — bounded keep-alive pools per backend; idle ones are evicted; a pooled
+ *       connection the backend closed does not fail a request.
+ *   <li><b>Messages</b> — requests and responses are aggregated up to {@link
+ *       Builder#maxContentLengthBytes(int)} (413 beyond); malformed requests get 400 and the
+ *       connection closes; no backend gets 503, a backend timeout 504, a failed backend 502, each
+ *       with a JSON body {@code {"error": …}}; {@code X-Forwarded-For}, {@code -Proto}, {@code
+ *       -Host} are added and hop-by-hop fields removed (RFC 9110 §7.6.1).
+ *   <li><b>Admin API</b> — on its own listener: {@code GET /health}, {@code GET /metrics}, {@code
+ *       GET /backends}, {@code PUT|DELETE /backends/{name}}, {@code POST
+ *       /backends/{name}/drain|ready}.
+ * </ul>
+ *
+ * <p>Thread-safe. The membership methods may be called from any thread; {@link #close()} blocks
+ * and must not be called from a Netty event loop of this balancer.
+ */
+public final class LoadBalancer implements AutoCloseable {
+
+  private final BalancerCore core;
+
+  private LoadBalancer(BalancerCore core) {
+    this.core = core;
+  }
+
+  /** A builder with the defaults of a standalone balancer. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Binds the proxy and admin listeners and starts health checks.
+   *
+   * @throws IllegalStateException if a listener cannot be bound (the message names it and its
+   *     address) or if already started or closed; after a failed start the balancer is closed
+   */
+  public LoadBalancer start() {
+    core.start();
+    return this;
+  }
+
+  /** The address the proxy listens on (the actual port when 0 was asked). */
+  public InetSocketAddress address() {
+    return core.address();
+  }
+
+  /** The address the admin API listens on. */
+  public InetSocketAddress adminAddress() {
+    return core.adminAddress();
+  }
+
+  /**
+   * Adds backend {@code name} at {@code address}. Adding a name again with the same address does
+   * nothing (a restarted server re-registering); with another address it replaces the backend
+   * (in-flight requests to the old address finish). The backend gets traffic after its first
+   * successful health check. An unresolved address is resolved on the calling thread.
+   *
+   * @throws IllegalArgumentException if the name is not 1 to 64 characters of {@code A-Z a-z 0-9
+   *     . _ -}, or the host cannot be resolved
+   */
+  public void addBackend(String name, InetSocketAddress address) {
+    core.addBackend(name, address);
+  }
+
+  /**
+   * Removes backend {@code name}: it gets no new request, and its connections close once its
+   * in-flight requests finish.
+   *
+   * @return false if there is no such backend
+   */
+  public boolean removeBackend(String name) {
+    return core.removeBackend(name);
+  }
+
+  /**
+   * Drains backend {@code name}: no new requests; in-flight ones finish. Its state becomes
+   * {@link BackendState#DRAINING} until {@link #ready(String)}.
+   *
+   * @return false if there is no such backend
+   */
+  public boolean drain(String name) {
+    return core.drain(name);
+  }
+
+  /**
+   * Ends a drain of backend {@code name} (HAProxy's {@code set server state ready}); it gets
+   * traffic again when its health checks say it is up.
+   *
+   * @return false if there is no such backend
+   */
+  public boolean ready(String name) {
+    return core.ready(name);
+  }
+
+  /** A snapshot of every backend, in the order added; immutable. */
+  public List<BackendStatus> backends() {
+    return core.backends();
+  }
+
+  /**
+   * Stops accepting connections, lets in-flight requests finish (up to {@link
+   * Builder#shutdownTimeout(Duration)}), then closes every connection, pool and event loop.
+   * Idempotent.
+   */
+  @Override
+  public void close() {
+    core.close();
+  }
+
+  /**
+   * Builds a {@link LoadBalancer}. Setters validate at once and throw {@link
+   * IllegalArgumentException} naming the field, the value and what was expected. Not thread-safe.
+   */
+  public static final class Builder {
+    private static final InetAddress DEFAULT_HOST = loopback(127, 0, 1, 1);
+
+    private InetSocketAddress listen = new InetSocketAddress(DEFAULT_HOST, 8080);
+    private InetSocketAddress adminListen;
+    private Algorithm algorithm = Algorithm.ROUND_ROBIN;
+    private HealthCheck healthCheck = HealthCheck.defaults();
+    private int retries = 3;
+    private Duration connectTimeout = Duration.ofSeconds(3);
+    private Duration responseTimeout = Duration.ofSeconds(30);
+    private int maxContentLengthBytes = 16 * 1024 * 1024;
+    private int maxConnectionsPerBackend = 128;
+    private int maxQueuedPerBackend = 1024;
+    private Duration backendIdleTimeout = Duration.ofSeconds(15);
+    private Duration clientIdleTimeout = Duration.ofSeconds(60);
+    private Duration shutdownTimeout = Duration.ofSeconds(10);
+    private int ioThreads = Runtime.getRuntime().availableProcessors();
+    private Telemetry telemetry;
+    private TaskScheduler healthCheckScheduler;
+    private final Map<String, InetSocketAddress> backends = new LinkedHashMap<>();
+
+    private Builder() {}
+
+    /** Where the proxy listens; default {@code 127.0.1.1:8080}; port 0 picks a free port. */
+    public Builder listen(InetSocketAddress listen) {
+      this.listen = Objects.requireNonNull(listen, "listen");
+      return this;
+    }
+
+    /**
+     * Where the admin API listens; default port 8404 on the {@link #listen} host; port 0 picks a
+     * free port.
+     */
+    public Builder adminListen(InetSocketAddress adminListen) {
+      this.adminListen = Objects.requireNonNull(adminListen, "adminListen");
+      return this;
+    }
+
+    /** The balancing algorithm; default round robin. */
+    public Builder algorithm(Algorithm algorithm) {
+      this.algorithm = Objects.requireNonNull(algorithm, "algorithm");
+      return this;
+    }
+
+    /** The active health check; default {@link HealthCheck#defaults()}. */
+    public Builder healthCheck(HealthCheck healthCheck) {
+      this.healthCheck = Objects.requireNonNull(healthCheck, "healthCheck");
+      return this;
+    }
+
+    /** How many times a request may be retried (so at most {@code retries + 1} attempts); default 3. */
+    public Builder retries(int retries) {
+      if (retries < 0 || retries > 100) {
+        throw new IllegalArgumentException("retries: " + retries + " (expected: 0..100)");
+      }
+      this.retries = retries;
+      return this;
+    }
+
+    /**
+     * How long a connect to a backend may take (also how long a request waits for a pooled
+     * connection when all are busy); default 3 s. A connect timeout ejects the backend.
+     */
+    public Builder connectTimeout(Duration connectTimeout) {
+      this.connectTimeout = positive("connectTimeout", connectTimeout);
+      return this;
+    }
+
+    /** How long a backend may take to answer a sent request completely; default 30 s; then 504. */
+    public Builder responseTimeout(Duration responseTimeout) {
+      this.responseTimeout = positive("responseTimeout", responseTimeout);
+      return this;
+    }
+
+    /** The largest request or response body; default 16 MiB. Larger requests get 413, larger responses 502. */
+    public Builder maxContentLengthBytes(int maxContentLengthBytes) {
+      if (maxContentLengthBytes < 0) {
+        throw new IllegalArgumentException("maxContentLengthBytes: " + maxContentLengthBytes + " (expected: >= 0)");
+      }
+      this.maxContentLengthBytes = maxContentLengthBytes;
+      return this;
+    }
+
+    /** The most connections open to one backend at once; default 128. Beyond, requests queue. */
+    public Builder maxConnectionsPerBackend(int maxConnectionsPerBackend) {
+      if (maxConnectionsPerBackend < 1) {
+        throw new IllegalArgumentException("maxConnectionsPerBackend: " + maxConnectionsPerBackend + " (expected: >= 1)");
+      }
+      this.maxConnectionsPerBackend = maxConnectionsPerBackend;
+      return this;
+    }
+
+    /** The most requests waiting for a connection to one backend; default 1024. Beyond, 503. */
+    public Builder maxQueuedPerBackend(int maxQueuedPerBackend) {
+      if (maxQueuedPerBackend < 0) {
+        throw new IllegalArgumentException("maxQueuedPerBackend: " + maxQueuedPerBackend + " (expected: >= 0)");
+      }
+      this.maxQueuedPerBackend = maxQueuedPerBackend;
+      return this;
+    }
+
+    /**
+     * How long a pooled backend connection may stay idle before it is closed; default 15 s
+     * (shorter than common server keep-alive timeouts, so that the balancer, not the server,
+     * usually closes idle connections).
+     */
+    public Builder backendIdleTimeout(Duration backendIdleTimeout) {
+      this.backendIdleTimeout = positive("backendIdleTimeout", backendIdleTimeout);
+      return this;
+    }
+
+    /** How long an idle client keep-alive connection stays open; default 60 s. */
+    public Builder clientIdleTimeout(Duration clientIdleTimeout) {
+      this.clientIdleTimeout = positive("clientIdleTimeout", clientIdleTimeout);
+      return this;
+    }
+
+    /** How long {@link LoadBalancer#close()} waits for in-flight requests; default 10 s. */
+    public Builder shutdownTimeout(Duration shutdownTimeout) {
+      Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
+      if (shutdownTimeout.isNegative()) {
+        throw new IllegalArgumentException("shutdownTimeout: " + shutdownTimeout + " (expected: >= 0)");
+      }
+      this.shutdownTimeout = shutdownTimeout;
+      return this;
+    }
+
+    /** Event-loop threads for connections; default the number of processors. */
+    public Builder ioThreads(int ioThreads) {
+      if (ioThreads < 1 || ioThreads > 256) {
+        throw new IllegalArgumentException("ioThreads: " + ioThreads + " (expected: 1..256)");
+      }
+      this.ioThreads = ioThreads;
+      return this;
+    }
+
+    /** A backend present from the start (repeatable; names are unique). */
+    public Builder backend(String name, InetSocketAddress address) {
+      String error = BalancerCore.nameError(name);
+      if (error != null) {
+        throw new IllegalArgumentException(error);
+      }
+      Objects.requireNonNull(address, "address");
+      if (backends.containsKey(name)) {
+        throw new IllegalArgumentException("backend: '" + name + "' (expected: a name not given before)");
+      }
+      backends.put(name, address);
+      return this;
+    }
+
+    /**
+     * Where the balancer's metrics go; default a {@code Telemetry.forMember("lb")} of its own,
+     * closed with the balancer. A given telemetry is not closed by the balancer.
+     */
+    public Builder telemetry(Telemetry telemetry) {
+      this.telemetry = Objects.requireNonNull(telemetry, "telemetry");
+      return this;
+    }
+
+    // tests pace health checks by hand
+    Builder healthCheckScheduler(TaskScheduler scheduler) {
+      this.healthCheckScheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /** The balancer, not yet started. Resolves unresolved backend addresses. */
+    public LoadBalancer build() {
+      InetSocketAddress admin = adminListen != null ? adminListen : new InetSocketAddress(listen.getAddress(), 8404);
+      if (admin.equals(listen) && listen.getPort() != 0) {
+        String host = admin.getAddress() != null ? admin.getAddress().getHostAddress() : admin.getHostString();
+        throw new IllegalArgumentException("adminListen: " + host + ":" + admin.getPort()
+            + " (expected: an address other than listen)");
+      }
+      BalancerCore core = new BalancerCore(new BalancerCore.Settings(listen, admin, algorithm, healthCheck, retries,
+          connectTimeout, responseTimeout, maxContentLengthBytes, maxConnectionsPerBackend, maxQueuedPerBackend,
+          backendIdleTimeout, clientIdleTimeout, shutdownTimeout, ioThreads, telemetry, healthCheckScheduler));
+      try {
+        backends.forEach(core::addBackend);
+      } catch (RuntimeException e) {
+        core.close();
+        throw e;
+      }
+      return new LoadBalancer(core);
+    }
+
+    private static Duration positive(String name, Duration value) {
+      Objects.requireNonNull(value, name);
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(name + ": " + value + " (expected: > 0)");
+      }
+      return value;
+    }
+
+    private static InetAddress loopback(int a, int b, int c, int d) {
+      try {
+        return InetAddress.getByAddress(new byte[] {(byte) a, (byte) b, (byte) c, (byte) d});
+      } catch (UnknownHostException e) {
+        // only thrown for an address of illegal length
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+}

@@ -1,0 +1,93 @@
+package io.scalestack.balancer;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** An HTTP/1.1 client on a raw socket, for requests that well-behaved clients refuse to send. */
+final class RawClient implements AutoCloseable {
+
+  record Response(int status, Map<String, String> headers, String body) {
+    String header(String name) {
+      return headers.get(name.toLowerCase(Locale.ROOT));
+    }
+  }
+
+  private final Socket socket;
+  private final InputStream in;
+  private final OutputStream out;
+
+  RawClient(InetSocketAddress address) throws IOException {
+    socket = new Socket(address.getAddress(), address.getPort());
+    socket.setSoTimeout(10_000);
+    in = socket.getInputStream();
+    out = socket.getOutputStream();
+  }
+
+  void send(String text) throws IOException {
+    out.write(text.getBytes(StandardCharsets.ISO_8859_1));
+    out.flush();
+  }
+
+  Response read() throws IOException {
+    return read(false);
+  }
+
+  /** Reads the response to a HEAD request: no body, whatever Content-Length says. */
+  Response readHead() throws IOException {
+    return read(true);
+  }
+
+  private Response read(boolean head) throws IOException {
+    String statusLine = readLine();
+    if (statusLine == null) {
+      throw new IOException("connection closed before a response");
+    }
+    int status = Integer.parseInt(statusLine.split(" ")[1]);
+    Map<String, String> headers = new TreeMap<>();
+    String line;
+    while ((line = readLine()) != null && !line.isEmpty()) {
+      int colon = line.indexOf(':');
+      headers.merge(line.substring(0, colon).strip().toLowerCase(Locale.ROOT), line.substring(colon + 1).strip(),
+          (a, b) -> a + ", " + b);
+    }
+    String length = headers.get("content-length");
+    byte[] body = length != null && !head ? in.readNBytes(Integer.parseInt(length)) : new byte[0];
+    return new Response(status, headers, new String(body, StandardCharsets.UTF_8));
+  }
+
+  /** Whether the peer closed the connection (end of stream or reset) rather than sending more. */
+  boolean closedByPeer() throws IOException {
+    try {
+      return in.read() == -1;
+    } catch (SocketException e) {
+      return true;
+    }
+  }
+
+  private String readLine() throws IOException {
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    int b;
+    while ((b = in.read()) != -1) {
+      if (b == '\n') {
+        String s = line.toString(StandardCharsets.ISO_8859_1);
+        return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
+      }
+      line.write(b);
+    }
+    return line.size() == 0 ? null : line.toString(StandardCharsets.ISO_8859_1);
+  }
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+  }
+}

@@ -1,0 +1,105 @@
+package io.scalestack.cli;
+
+import io.scalestack.balancer.Algorithm;
+import io.scalestack.balancer.HealthCheck;
+import io.scalestack.balancer.LoadBalancer;
+import io.scalestack.observability.Telemetry;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The load balancer as a standalone product ({@code scalestack lb --listen … --backend …}), and
+ * the balancer member the control plane starts.
+ */
+@Command(name = "lb", mixinStandardHelpOptions = true,
+    description = "Run the HTTP load balancer alone: scalestack lb --listen 127.0.0.1:8080 --backend 127.0.0.1:9001 --backend 127.0.0.1:9002")
+final class LbCommand implements Callable<Integer> {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--name", defaultValue = "lb", description = "Member name (metrics and logs).")
+  String name;
+
+  @Option(names = "--listen", defaultValue = "127.0.1.1:8080", description = "host:port for clients (default: ${DEFAULT-VALUE}).")
+  String listen;
+
+  @Option(names = "--admin", defaultValue = "127.0.1.1:8404", description = "host:port of the admin API: /backends, /health, /metrics (default: ${DEFAULT-VALUE}).")
+  String admin;
+
+  @Option(names = "--backend", description = "A backend, [name=]host:port; repeatable. More can be added at run time: PUT /backends/{name} on the admin API.")
+  List<String> backends = new ArrayList<>();
+
+  @Option(names = "--algorithm", defaultValue = "round-robin", description = "round-robin or least-connections (default: ${DEFAULT-VALUE}).")
+  String algorithm;
+
+  @Option(names = "--retries", defaultValue = "3", description = "Retries on another backend (default: ${DEFAULT-VALUE}).")
+  int retries;
+
+  @Option(names = "--health-path", defaultValue = "/health")
+  String healthPath;
+
+  @Option(names = "--health-interval-millis", defaultValue = "1000")
+  long healthIntervalMillis;
+
+  @Option(names = "--health-timeout-millis", defaultValue = "1000")
+  long healthTimeoutMillis;
+
+  @Option(names = "--rise", defaultValue = "2", description = "Consecutive passed checks to go UP.")
+  int rise;
+
+  @Option(names = "--fall", defaultValue = "2", description = "Consecutive failed checks to go DOWN.")
+  int fall;
+
+  @Option(names = "--log-file", description = "JSON-lines log file (default: log to stderr).")
+  Path logFile;
+
+  @Option(names = "--parent-pid", defaultValue = "0", hidden = true)
+  long parentPid;
+
+  @Override
+  public Integer call() throws Exception {
+    MemberRuntime.logTo(name, logFile);
+    LoadBalancer.Builder builder;
+    try {
+      builder = LoadBalancer.builder()
+          .listen(Addresses.parse("--listen", listen))
+          .adminListen(Addresses.parse("--admin", admin))
+          .algorithm(Algorithm.parse(algorithm))
+          .retries(retries)
+          .healthCheck(HealthCheck.builder()
+              .path(healthPath)
+              .interval(Duration.ofMillis(healthIntervalMillis))
+              .timeout(Duration.ofMillis(healthTimeoutMillis))
+              .rise(rise)
+              .fall(fall)
+              .build())
+          .telemetry(Telemetry.forMember(name));
+      int index = 1;
+      for (String backend : backends) {
+        int eq = backend.indexOf('=');
+        String backendName = eq > 0 ? backend.substring(0, eq) : "backend-" + index;
+        builder.backend(backendName, Addresses.parse("--backend", eq > 0 ? backend.substring(eq + 1) : backend));
+        index++;
+      }
+    } catch (IllegalArgumentException e) {
+      throw new BadInputException(e.getMessage(), e);
+    }
+    LoadBalancer balancer = builder.build().start();
+    PrintWriter out = spec.commandLine().getOut();
+    out.println("lb: serving http://" + hostPort(balancer.address()) + "/  admin http://" + hostPort(balancer.adminAddress()) + "/backends");
+    out.flush();
+    MemberRuntime.runUntilStopped(name, parentPid, balancer);
+    return 0;
+  }
+
+  private static String hostPort(java.net.InetSocketAddress address) {
+    return address.getHostString() + ":" + address.getPort();
+  }
+}

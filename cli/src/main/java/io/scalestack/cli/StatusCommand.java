@@ -1,0 +1,36 @@
+package io.scalestack.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code scalestack status}: every member's role, address, health and load. */
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Show every member: role, address, health, load.")
+final class StatusCommand implements Callable<Integer> {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+  @Mixin ApiOptions api;
+
+  @Override
+  public Integer call() throws Exception {
+    ControlPlaneClient.Answer answer = api.client().get("/api/members");
+    if (answer.status() != 200) {
+      throw new IllegalStateException(answer.error());
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    String format = "%-12s %-9s %-22s %-10s %8s %8s %8s %-9s %8s %10s%n";
+    out.printf(format, "MEMBER", "ROLE", "ADDRESS", "STATE", "PID", "RESTARTS", "UPTIME", "LB", "INFLIGHT", "REQUESTS");
+    for (JsonNode m : answer.body()) {
+      out.printf(format, m.path("name").asText(), m.path("role").asText(), m.path("address").asText(),
+          m.path("state").asText(), m.path("pid").asLong() < 0 ? "-" : m.path("pid").asText(), m.path("restarts").asText(),
+          m.path("uptimeSeconds").asText() + "s",
+          m.path("balancerState").asText().isEmpty() ? "-" : m.path("balancerState").asText(),
+          m.path("role").asText().equals("web") ? m.path("inFlight").asText() : "-",
+          m.path("role").asText().equals("web") ? m.path("requests").asText() : "-");
+    }
+    return 0;
+  }
+}

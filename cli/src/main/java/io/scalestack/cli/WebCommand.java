@@ -1,0 +1,64 @@
+package io.scalestack.cli;
+
+import io.scalestack.app.WebServer;
+import io.scalestack.observability.Telemetry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** A web server member of the photo service; started by the control plane. */
+@Command(name = "web", hidden = true, mixinStandardHelpOptions = true,
+    description = "Run one stateless web server of the photo service (the control plane starts these).")
+final class WebCommand implements Callable<Integer> {
+
+  @Option(names = "--name", required = true, description = "Member name, e.g. web-1.")
+  String name;
+
+  @Option(names = "--listen", required = true, description = "host:port to serve on.")
+  String listen;
+
+  @Option(names = "--jdbc-url", required = true, description = "PostgreSQL JDBC URL.")
+  String jdbcUrl;
+
+  @Option(names = "--db-user", defaultValue = "scalestack", description = "Database user.")
+  String dbUser;
+
+  @Option(names = "--redis", required = true, description = "Session store, e.g. redis://127.0.0.1:16379.")
+  String redis;
+
+  @Option(names = "--bcrypt-cost", defaultValue = "10", description = "bcrypt cost (log2 rounds).")
+  int bcryptCost;
+
+  @Option(names = "--session-max-inactive-seconds", defaultValue = "1800")
+  long sessionMaxInactiveSeconds;
+
+  @Option(names = "--log-file", description = "JSON-lines log file.")
+  Path logFile;
+
+  @Option(names = "--parent-pid", defaultValue = "0", description = "Exit when this process dies.")
+  long parentPid;
+
+  @Override
+  public Integer call() throws Exception {
+    MemberRuntime.logTo(name, logFile);
+    // The password comes through the environment so that it does not show in `ps`.
+    String password = System.getenv().getOrDefault("SCALESTACK_DB_PASSWORD", "scalestack");
+    Telemetry telemetry = Telemetry.forMember(name);
+    WebServer server = WebServer.builder()
+        .memberName(name)
+        .listen(Addresses.parse("--listen", listen))
+        .jdbcUrl(jdbcUrl)
+        .dbUser(dbUser)
+        .dbPassword(password)
+        .redisUri(redis)
+        .bcryptCost(bcryptCost)
+        .sessionMaxInactive(Duration.ofSeconds(sessionMaxInactiveSeconds))
+        .telemetry(telemetry)
+        .build()
+        .start();
+    MemberRuntime.runUntilStopped(name, parentPid, server);
+    return 0;
+  }
+}

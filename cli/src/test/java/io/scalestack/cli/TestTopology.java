@@ -1,0 +1,83 @@
+package io.scalestack.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A topology on a loopback /24 of its own with free ports, written as a {@code scalestack.yaml}.
+ * Its home is under the system temp directory, made world-traversable, because PostgreSQL runs as
+ * an unprivileged user when the tests run as root.
+ */
+final class TestTopology {
+
+  final String net = "127.0." + ThreadLocalRandom.current().nextInt(100, 250);
+  final int lbPort = freePort();
+  final int adminPort = freePort();
+  final int webPort = freePort();
+  final int controlPort = freePort();
+  final int redisPort = freePort();
+  final int pgPort = freePort();
+  final Path home;
+  final Path configFile;
+
+  TestTopology(int webServers) {
+    try {
+      home = Files.createTempDirectory("scalestack-it-");
+      Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
+      configFile = home.resolve("scalestack.yaml");
+      Files.writeString(configFile, """
+          home: %s
+          controlPlane:
+            listen: %s.2:%d
+          balancer:
+            listen: %s.1:%d
+            admin: %s.1:%d
+            healthCheck:
+              intervalMillis: 200
+              timeoutMillis: 500
+              rise: 2
+              fall: 2
+          web:
+            size: %d
+            firstAddress: %s.11
+            port: %d
+            heapMegabytes: 128
+            bcryptCost: 4
+          redis:
+            listen: %s.3:%d
+          postgres:
+            listen: %s.4:%d
+          supervisor:
+            restartDelayMillis: 200
+          """.formatted(home, net, controlPort, net, lbPort, net, adminPort, webServers, net, webPort,
+          net, redisPort, net, pgPort));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  String balancerUrl() {
+    return "http://" + net + ".1:" + lbPort;
+  }
+
+  String adminUrl() {
+    return "http://" + net + ".1:" + adminPort;
+  }
+
+  String controlPlaneUrl() {
+    return "http://" + net + ".2:" + controlPort;
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,253 @@
+package io.scalestack.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.scalestack.controlplane.ConfigLoader;
+import io.scalestack.controlplane.MemberStatus;
+import io.scalestack.controlplane.Supervisor;
+import java.io.IOException;
+import java.net.CookieManager;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import io.scalestack.controlplane.ControlPlane;
+import io.scalestack.observability.Telemetry;
+import java.net.InetSocketAddress;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The walking skeleton end to end: balancer + 3 web servers (separate JVMs) + real Redis + real
+ * PostgreSQL, 100 logged-in users, steady GET traffic through the balancer, and a web server
+ * killed with -9 in the middle of it.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TopologySystemTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int USERS = 100;
+
+  private final TestTopology topology = new TestTopology(3);
+  private Supervisor supervisor;
+  private ControlPlane controlPlane;
+  private String api;
+  private final List<User> users = new ArrayList<>();
+
+  record User(String username, long id, HttpClient client) {}
+
+  @BeforeAll
+  void bootTopology() throws Exception {
+    supervisor = Supervisor.builder()
+        .config(ConfigLoader.load(topology.configFile))
+        .launcher(new JvmMemberLauncher())
+        .build();
+    supervisor.start();
+    controlPlane = ControlPlane.start(supervisor, Telemetry.forMember("controlplane"), new InetSocketAddress("127.0.0.1", 0), () -> {});
+    api = "http://127.0.0.1:" + controlPlane.address().getPort();
+  }
+
+  @AfterAll
+  void stopTopology() {
+    if (controlPlane != null) {
+      controlPlane.close();
+    }
+    if (supervisor != null) {
+      supervisor.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void killingAWebServerUnderLoadLosesNoSessionAndFailsNoRequest() throws Exception {
+    assertThat(supervisor.members()).extracting(MemberStatus::name)
+        .containsExactly("redis", "pg-primary", "lb", "web-1", "web-2", "web-3");
+    await().atMost(Duration.ofSeconds(20)).until(() -> supervisor.members().stream()
+        .filter(m -> m.role().equals("web")).allMatch(m -> m.balancerState().equals("UP")));
+
+    for (int i = 0; i < USERS; i++) {
+      users.add(signUpAndLogIn("user" + i + "_" + System.nanoTime() % 100_000));
+    }
+
+    // Steady GET /api/me traffic from 8 clients, bounded in time, while web-2 is killed with -9.
+    Map<String, LongAdder> servedBy = new ConcurrentHashMap<>();
+    ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+    LongAdder requests = new LongAdder();
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicLong afterRestart = new AtomicLong();
+    AtomicBoolean restarted = new AtomicBoolean();
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor();
+    List<Future<?>> loops = new ArrayList<>();
+    for (int c = 0; c < 8; c++) {
+      int offset = c;
+      loops.add(clients.submit(() -> {
+        int i = offset;
+        while (running.get() && System.nanoTime() < deadline) {
+          User user = users.get(i++ % USERS);
+          try {
+            HttpResponse<String> response = me(user);
+            requests.increment();
+            String server = response.headers().firstValue("X-Served-By").orElse("?");
+            servedBy.computeIfAbsent(server, k -> new LongAdder()).increment();
+            if (restarted.get() && server.equals("web-2")) {
+              afterRestart.incrementAndGet();
+            }
+            if (response.statusCode() != 200 || !JSON.readTree(response.body()).path("username").asText().equals(user.username())) {
+              failures.add(user.username() + ": " + response.statusCode() + " " + response.body());
+            }
+          } catch (IOException e) {
+            failures.add(user.username() + ": " + e);
+          }
+        }
+        return null;
+      }));
+    }
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> requests.sum() > 300);
+    long pidBefore = pidOf("web-2");
+    assertThat(supervisor.kill("web-2")).isTrue();
+
+    // The supervisor restarts it and it rejoins the balancer, all while traffic flows.
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      MemberStatus web2 = status("web-2");
+      return web2.state() == MemberStatus.MemberState.HEALTHY && web2.pid() != pidBefore
+          && web2.restarts() == 1 && web2.balancerState().equals("UP");
+    });
+    restarted.set(true);
+    await().atMost(Duration.ofSeconds(20)).until(() -> afterRestart.get() > 20);
+    running.set(false);
+    for (Future<?> loop : loops) {
+      loop.get();
+    }
+    clients.shutdown();
+
+    // The figures the acceptance note quotes.
+    System.out.printf("system test: %d GETs through the balancer, %d failed, web-2 killed (pid %d) and restarted (pid %d); served by %s%n",
+        requests.sum(), failures.size(), pidBefore, pidOf("web-2"), servedBy);
+    assertThat(failures).as("failed GETs out of %d", requests.sum()).isEmpty();
+    assertThat(servedBy.keySet()).contains("web-1", "web-2", "web-3");
+
+    // 0 sessions lost: every user is still themselves, whichever server answers.
+    for (User user : users) {
+      HttpResponse<String> response = me(user);
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(JSON.readTree(response.body()).path("id").asLong()).isEqualTo(user.id());
+    }
+    System.out.printf("system test: %d of %d users still logged in as themselves after the kill%n", users.size(), USERS);
+  }
+
+  @Test
+  @Order(2)
+  void scalingTheWebPoolRegistersNewServersAndDrainsRemovedOnesWithoutFailingRequests() throws Exception {
+    User user = users.isEmpty() ? signUpAndLogIn("scaler_" + System.nanoTime() % 100_000) : users.get(0);
+    HttpClient http = HttpClient.newHttpClient();
+
+    HttpResponse<String> up = http.send(HttpRequest.newBuilder(URI.create(api + "/api/pools/web/scale"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"size\":4}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(up.statusCode()).as(up.body()).isEqualTo(200);
+    assertThat(status("web-4").state()).isEqualTo(MemberStatus.MemberState.HEALTHY);
+    await().atMost(Duration.ofSeconds(20)).until(() -> status("web-4").balancerState().equals("UP"));
+    await().atMost(Duration.ofSeconds(20)).until(() ->
+        me(user).headers().firstValue("X-Served-By").orElse("").equals("web-4"));
+
+    // Scale down to 2 while a client keeps reading: drained members finish what they have.
+    ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+    AtomicBoolean running = new AtomicBoolean(true);
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    Thread reader = Thread.ofVirtual().start(() -> {
+      while (running.get() && System.nanoTime() < deadline) {
+        try {
+          HttpResponse<String> response = me(user);
+          if (response.statusCode() != 200) {
+            failures.add(response.statusCode() + " " + response.body());
+          }
+        } catch (Exception e) {
+          failures.add(e.toString());
+        }
+      }
+    });
+    HttpResponse<String> down = http.send(HttpRequest.newBuilder(URI.create(api + "/api/pools/web/scale"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"size\":2}")).build(), HttpResponse.BodyHandlers.ofString());
+    running.set(false);
+    reader.join();
+
+    assertThat(down.statusCode()).as(down.body()).isEqualTo(200);
+    assertThat(failures).isEmpty();
+    assertThat(supervisor.members()).extracting(MemberStatus::name)
+        .containsExactly("redis", "pg-primary", "lb", "web-1", "web-2");
+    assertThat(http.send(HttpRequest.newBuilder(URI.create(topology.adminUrl() + "/backends")).build(),
+        HttpResponse.BodyHandlers.ofString()).body()).contains("web-1", "web-2").doesNotContain("web-3", "web-4");
+  }
+
+  @Test
+  @Order(3)
+  void controlApiRejectsBadRequestsWithThePreciseField() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+
+    HttpResponse<String> tooBig = http.send(HttpRequest.newBuilder(URI.create(api + "/api/pools/web/scale"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"size\":99}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(tooBig.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(tooBig.body()).path("error").asText()).isEqualTo("size: 99 (expected: 1..8)");
+
+    HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(URI.create(api + "/api/members/web-9/kill"))
+        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(unknown.statusCode()).isEqualTo(404);
+
+    HttpResponse<String> members = http.send(HttpRequest.newBuilder(URI.create(api + "/api/members")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(JSON.readTree(members.body()).findValuesAsText("name")).contains("lb", "redis", "pg-primary", "web-1");
+  }
+
+  private User signUpAndLogIn(String username) throws Exception {
+    HttpClient client = HttpClient.newBuilder().cookieHandler(new CookieManager()).connectTimeout(Duration.ofSeconds(5)).build();
+    HttpResponse<String> signup = post(client, "/api/signup",
+        "{\"username\":\"" + username + "\",\"password\":\"correct horse battery\",\"displayName\":\"" + username + "\"}");
+    assertThat(signup.statusCode()).as(signup.body()).isEqualTo(201);
+    HttpResponse<String> login = post(client, "/api/login",
+        "{\"username\":\"" + username + "\",\"password\":\"correct horse battery\"}");
+    assertThat(login.statusCode()).as(login.body()).isEqualTo(200);
+    return new User(username, JSON.readTree(signup.body()).path("id").asLong(), client);
+  }
+
+  private HttpResponse<String> post(HttpClient client, String path, String body) throws Exception {
+    return client.send(HttpRequest.newBuilder(URI.create(topology.balancerUrl() + path))
+        .timeout(Duration.ofSeconds(10))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> me(User user) throws IOException, InterruptedException {
+    return user.client().send(HttpRequest.newBuilder(URI.create(topology.balancerUrl() + "/api/me"))
+        .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private MemberStatus status(String name) {
+    return supervisor.members().stream().filter(m -> m.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  private long pidOf(String name) {
+    return status(name).pid();
+  }
+
+}

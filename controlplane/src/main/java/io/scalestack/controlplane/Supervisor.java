@@ -1,0 +1,503 @@
+package io.scalestack.controlplane;
+
+import io.scalestack.controlplane.MemberStatus.MemberState;
+import io.scalestack.controlplane.internal.BalancerAdmin;
+import io.scalestack.controlplane.internal.ManagedMember;
+import io.scalestack.controlplane.internal.Running;
+import io.scalestack.engines.ChildProcesses;
+import io.scalestack.engines.ParentDeathSignal;
+import io.scalestack.engines.PostgresServer;
+import io.scalestack.engines.RedisServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Boots and keeps alive the topology of a {@link TopologyConfig}: Redis and PostgreSQL (in this
+ * JVM's care, as child processes), the load balancer and the web servers (each its own JVM on its
+ * own loopback address). It waits for each member's health, registers web servers with the
+ * balancer once healthy, removes them when they die, starts dead members again, and scales the
+ * web pool on request.
+ *
+ * <p>Every child is started so that it dies with this JVM, even on {@code kill -9} (see {@link
+ * ChildProcesses}). Thread-safe: the control plane's API calls it from many threads.
+ */
+public final class Supervisor implements AutoCloseable {
+
+  /** The name of the web pool, for {@link #scale(String, int)}. */
+  public static final String WEB_POOL = "web";
+
+  private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
+
+  private final TopologyConfig config;
+  private final MemberLauncher launcher;
+  private final SupervisorListener listener;
+  private final Clock clock;
+  private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+  private final ScheduledExecutorService scheduler;
+  private final HttpClient http;
+  private final BalancerAdmin balancerAdmin;
+  private final Path home;
+  private final Map<String, ManagedMember> members = new LinkedHashMap<>();
+  private final Object scaleLock = new Object();
+
+  private volatile InetSocketAddress redisAddress;
+  private volatile String jdbcUrl;
+
+  private Supervisor(Builder builder) {
+    this.config = builder.config;
+    this.launcher = builder.launcher;
+    this.listener = builder.listener;
+    this.clock = builder.clock;
+    this.scheduler = builder.scheduler != null ? builder.scheduler
+        : Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("supervisor-scheduler").factory());
+    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).executor(executor).build();
+    this.balancerAdmin = new BalancerAdmin(http, resolved(config.balancer().admin()));
+    this.home = config.home().toAbsolutePath();
+  }
+
+  /** A new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Starts every member and returns once all are healthy. On failure everything started so far
+   * is stopped again and the first cause is thrown.
+   */
+  public void start() throws Exception {
+    Files.createDirectories(home.resolve("logs"));
+    try {
+      List<ManagedMember> engines = new ArrayList<>();
+      engines.add(redisMember());
+      engines.add(postgresMember());
+      startAll(engines.stream().filter(Objects::nonNull).toList());
+
+      List<ManagedMember> front = new ArrayList<>();
+      front.add(balancerMember());
+      for (int i = 1; i <= config.web().size(); i++) {
+        front.add(webMember(i));
+      }
+      startAll(front);
+    } catch (Exception e) {
+      close();
+      throw e;
+    }
+  }
+
+  /** Every member, in start order, with the balancer's view of the web servers. */
+  public List<MemberStatus> members() {
+    List<ManagedMember> snapshot;
+    synchronized (members) {
+      snapshot = List.copyOf(members.values());
+    }
+    Map<String, BalancerAdmin.Backend> backends = Map.of();
+    try {
+      backends = balancerAdmin.backends();
+    } catch (IOException e) {
+      log.debug("balancer admin unreachable: {}", e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    List<MemberStatus> statuses = new ArrayList<>();
+    for (ManagedMember member : snapshot) {
+      MemberStatus status = member.status();
+      BalancerAdmin.Backend backend = backends.get(member.name());
+      if (backend != null) {
+        status = new MemberStatus(status.name(), status.role(), status.address(), status.state(), status.pid(),
+            status.restarts(), status.uptime(), backend.state(), backend.inFlight(), backend.requests());
+      }
+      statuses.add(status);
+    }
+    return statuses;
+  }
+
+  /** {@code kill -9} of member {@code name}'s process; false when no such member runs. */
+  public boolean kill(String name) {
+    ManagedMember member;
+    synchronized (members) {
+      member = members.get(name);
+    }
+    return member != null && member.kill();
+  }
+
+  /**
+   * Sets the size of {@code pool} (only {@code web} so far): new web servers are started and
+   * registered once healthy; surplus ones are drained at the balancer, then stopped.
+   *
+   * @throws IllegalArgumentException for an unknown pool or a size out of range
+   */
+  public void scale(String pool, int size) throws Exception {
+    if (!WEB_POOL.equals(pool)) {
+      throw new IllegalArgumentException("pool: '" + pool + "' (expected: web)");
+    }
+    if (size < 1 || size > config.web().maxSize()) {
+      throw new IllegalArgumentException("size: " + size + " (expected: 1.." + config.web().maxSize() + ")");
+    }
+    synchronized (scaleLock) {
+      List<ManagedMember> web = webMembers();
+      if (size > web.size()) {
+        List<ManagedMember> added = new ArrayList<>();
+        for (int i = web.size() + 1; i <= size; i++) {
+          added.add(webMember(i));
+        }
+        startAll(added);
+      } else {
+        List<CompletableFuture<Void>> removals = new ArrayList<>();
+        for (ManagedMember member : web.subList(size, web.size())) {
+          removals.add(CompletableFuture.runAsync(() -> retire(member), executor));
+        }
+        CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new)).join();
+      }
+    }
+  }
+
+  /** The size of the web pool. */
+  public int webPoolSize() {
+    return webMembers().size();
+  }
+
+  /** Stops every member: the balancer, then the web servers, then the engines. Idempotent. */
+  @Override
+  public void close() {
+    List<ManagedMember> snapshot;
+    synchronized (members) {
+      snapshot = new ArrayList<>(members.values());
+    }
+    List<ManagedMember> front = snapshot.stream().filter(m -> !isEngine(m)).toList();
+    List<ManagedMember> engines = snapshot.stream().filter(Supervisor::isEngine).toList();
+    stopAll(front.stream().filter(m -> m.role().equals("balancer")).toList());
+    stopAll(front.stream().filter(m -> !m.role().equals("balancer")).toList());
+    stopAll(engines);
+    executor.shutdown();
+  }
+
+  // ---- members ----
+
+  private ManagedMember redisMember() {
+    TopologyConfig.Redis redis = config.redis();
+    redisAddress = resolved(redis.listen());
+    if (redis.mode().equals("external")) {
+      return null;
+    }
+    ManagedMember.Starter starter = () -> {
+      RedisServer.Builder builder = RedisServer.builder()
+          .bindAddress(redis.listen().getHostString())
+          .port(redis.listen().getPort())
+          .dataDirectory(home.resolve("redis"))
+          .engineCache(home.resolve("engines"))
+          .logFile(home.resolve("logs/redis.log"));
+      if (redis.binary() != null) {
+        builder.binary(redis.binary());
+      }
+      RedisServer server = builder.build().start();
+      return engineRunning(server.pid(), server::close, server::kill);
+    };
+    return register(member("redis", "redis", address(redis.listen()), starter, (running, timeout) -> {}, new ManagedMember.Hooks() {}));
+  }
+
+  private ManagedMember postgresMember() {
+    TopologyConfig.Postgres pg = config.postgres();
+    jdbcUrl = "jdbc:postgresql://" + address(pg.listen()) + "/" + pg.database();
+    if (pg.mode().equals("external")) {
+      return null;
+    }
+    ManagedMember.Starter starter = () -> {
+      PostgresServer.Builder builder = PostgresServer.builder()
+          .bindAddress(pg.listen().getHostString())
+          .port(pg.listen().getPort())
+          .dataDirectory(home.resolve("postgres"))
+          .engineCache(home.resolve("engines"))
+          .logFile(home.resolve("logs/pg-primary.log"))
+          .database(pg.database())
+          .user(pg.user())
+          .password(pg.password())
+          .runAsUser(pg.runAsUser());
+      if (pg.binaries() != null) {
+        builder.binariesDirectory(pg.binaries());
+      }
+      PostgresServer server = builder.build().start();
+      return engineRunning(server.pid(), server::close, server::kill);
+    };
+    return register(member("pg-primary", "postgres", address(pg.listen()), starter, (running, timeout) -> {}, new ManagedMember.Hooks() {}));
+  }
+
+  private ManagedMember balancerMember() {
+    TopologyConfig.Balancer lb = config.balancer();
+    List<String> args = List.of(
+        "lb",
+        "--name", "lb",
+        "--listen", address(lb.listen()),
+        "--admin", address(lb.admin()),
+        "--algorithm", lb.algorithm(),
+        "--retries", String.valueOf(lb.retries()),
+        "--health-path", lb.healthCheckPath(),
+        "--health-interval-millis", String.valueOf(lb.healthCheckInterval().toMillis()),
+        "--health-timeout-millis", String.valueOf(lb.healthCheckTimeout().toMillis()),
+        "--rise", String.valueOf(lb.rise()),
+        "--fall", String.valueOf(lb.fall()),
+        "--log-file", home.resolve("logs/lb.log").toString(),
+        "--parent-pid", String.valueOf(ProcessHandle.current().pid()));
+    return register(member("lb", "balancer", address(lb.listen()), javaStarter("lb", 256, args),
+        httpReadiness(lb.admin(), "/health"), new ManagedMember.Hooks() {}));
+  }
+
+  private ManagedMember webMember(int index) {
+    String name = "web-" + index;
+    InetSocketAddress listen = config.web().address(index);
+    List<String> args = List.of(
+        "web",
+        "--name", name,
+        "--listen", address(listen),
+        "--jdbc-url", jdbcUrl,
+        "--db-user", config.postgres().user(),
+        "--redis", "redis://" + address(redisAddress),
+        "--bcrypt-cost", String.valueOf(config.web().bcryptCost()),
+        "--session-max-inactive-seconds", String.valueOf(config.session().maxInactive().toSeconds()),
+        "--log-file", home.resolve("logs/" + name + ".log").toString(),
+        "--parent-pid", String.valueOf(ProcessHandle.current().pid()));
+    ManagedMember.Hooks hooks = new ManagedMember.Hooks() {
+      @Override
+      public void healthy(ManagedMember member) throws Exception {
+        balancerAdmin.register(name, resolved(listen));
+      }
+
+      @Override
+      public void died(ManagedMember member) throws Exception {
+        // Tell the balancer at once rather than waiting for `fall` failed health checks.
+        balancerAdmin.remove(name);
+      }
+    };
+    return register(member(name, "web", address(listen), javaStarter(name, config.web().heapMegabytes(), args),
+        httpReadiness(listen, "/health"), hooks));
+  }
+
+  private ManagedMember.Starter javaStarter(String name, int heapMegabytes, List<String> args) {
+    return () -> {
+      ProcessBuilder builder = launcher.command(name, heapMegabytes, args);
+      Path out = home.resolve("logs/" + name + ".out");
+      builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()));
+      builder.environment().put("SCALESTACK_DB_PASSWORD", config.postgres().password());
+      // TERM, not KILL: a member whose control plane died still closes its sockets and pools cleanly.
+      return Running.of(ChildProcesses.start(builder, ParentDeathSignal.TERM));
+    };
+  }
+
+  private ManagedMember.Readiness httpReadiness(InetSocketAddress address, String path) {
+    URI uri = URI.create("http://" + address(address) + path);
+    return (running, timeout) -> {
+      Instant deadline = clock.instant().plus(timeout);
+      String last = "no answer yet";
+      while (clock.instant().isBefore(deadline)) {
+        if (running.exited().isDone()) {
+          throw new IOException("exited during start-up; see " + home.resolve("logs"));
+        }
+        try {
+          HttpResponse<String> response = http.send(
+              HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.ofString());
+          if (response.statusCode() == 200) {
+            return;
+          }
+          last = "GET " + uri + " answered " + response.statusCode();
+        } catch (IOException e) {
+          last = "GET " + uri + ": " + e;
+        }
+        Thread.sleep(100); // a poll interval, on a virtual thread
+      }
+      throw new IOException("not healthy within " + timeout.toSeconds() + " s (" + last + ")");
+    };
+  }
+
+  private static Running engineRunning(long pid, Runnable stop, Runnable kill) {
+    CompletableFuture<?> exited = ProcessHandle.of(pid).map(ProcessHandle::onExit)
+        .orElseGet(() -> CompletableFuture.completedFuture(null));
+    return new Running() {
+      @Override
+      public long pid() {
+        return pid;
+      }
+
+      @Override
+      public CompletableFuture<?> exited() {
+        return exited;
+      }
+
+      @Override
+      public void stop() {
+        stop.run();
+      }
+
+      @Override
+      public void kill() {
+        kill.run();
+      }
+    };
+  }
+
+  private ManagedMember member(String name, String role, String address, ManagedMember.Starter starter,
+      ManagedMember.Readiness readiness, ManagedMember.Hooks hooks) {
+    TopologyConfig.Supervisor sup = config.supervisor();
+    return new ManagedMember(name, role, address, starter, readiness, hooks, sup.restart(), sup.restartDelay(),
+        sup.startupTimeout(), executor, scheduler, clock, listener);
+  }
+
+  private ManagedMember register(ManagedMember member) {
+    synchronized (members) {
+      members.put(member.name(), member);
+    }
+    return member;
+  }
+
+  private void retire(ManagedMember member) {
+    try {
+      balancerAdmin.drain(member.name());
+      Instant deadline = clock.instant().plusSeconds(10);
+      while (clock.instant().isBefore(deadline)) {
+        BalancerAdmin.Backend backend = balancerAdmin.backends().get(member.name());
+        if (backend == null || backend.inFlight() == 0) {
+          break;
+        }
+        Thread.sleep(50);
+      }
+      balancerAdmin.remove(member.name());
+    } catch (IOException e) {
+      log.warn("{}: draining at the balancer failed, stopping anyway: {}", member.name(), e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    member.stop();
+    synchronized (members) {
+      members.remove(member.name());
+    }
+  }
+
+  private List<ManagedMember> webMembers() {
+    synchronized (members) {
+      return members.values().stream()
+          .filter(m -> m.role().equals("web"))
+          .sorted(Comparator.comparingInt(m -> Integer.parseInt(m.name().substring("web-".length()))))
+          .toList();
+    }
+  }
+
+  private void startAll(List<ManagedMember> batch) throws Exception {
+    List<CompletableFuture<Void>> starts = new ArrayList<>();
+    for (ManagedMember member : batch) {
+      starts.add(CompletableFuture.runAsync(() -> {
+        try {
+          member.start();
+        } catch (Exception e) {
+          throw new MemberStartException(member.name(), e);
+        }
+      }, executor));
+    }
+    try {
+      CompletableFuture.allOf(starts.toArray(CompletableFuture[]::new)).join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof MemberStartException start) {
+        throw start;
+      }
+      throw e;
+    }
+  }
+
+  private void stopAll(List<ManagedMember> batch) {
+    List<CompletableFuture<Void>> stops = new ArrayList<>();
+    for (ManagedMember member : batch) {
+      stops.add(CompletableFuture.runAsync(member::stop, executor));
+    }
+    CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).join();
+  }
+
+  private static boolean isEngine(ManagedMember member) {
+    return member.role().equals("redis") || member.role().equals("postgres");
+  }
+
+  private static String address(InetSocketAddress address) {
+    return address.getHostString() + ":" + address.getPort();
+  }
+
+  private static InetSocketAddress resolved(InetSocketAddress address) {
+    return new InetSocketAddress(address.getHostString(), address.getPort());
+  }
+
+  /** A member that could not be started: names it, carries the cause. */
+  public static final class MemberStartException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    MemberStartException(String member, Exception cause) {
+      super(member + ": " + cause.getMessage(), cause);
+    }
+  }
+
+  /** Builds a {@link Supervisor}. Not thread-safe; the supervisor it builds is. */
+  public static final class Builder {
+    private TopologyConfig config;
+    private MemberLauncher launcher;
+    private SupervisorListener listener = SupervisorListener.none();
+    private Clock clock = Clock.systemUTC();
+    private ScheduledExecutorService scheduler;
+
+    private Builder() {}
+
+    /** The topology to run; required. */
+    public Builder config(TopologyConfig config) {
+      this.config = Objects.requireNonNull(config, "config");
+      return this;
+    }
+
+    /** How member JVMs are launched; required. */
+    public Builder launcher(MemberLauncher launcher) {
+      this.launcher = Objects.requireNonNull(launcher, "launcher");
+      return this;
+    }
+
+    /** Who hears about members changing state. */
+    public Builder listener(SupervisorListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** The clock for uptimes and deadlines. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** The scheduler for restart delays; default a daemon thread of the supervisor's own. */
+    public Builder scheduler(ScheduledExecutorService scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    public Supervisor build() {
+      if (config == null) {
+        throw new IllegalStateException("config: null (expected: a TopologyConfig)");
+      }
+      if (launcher == null) {
+        throw new IllegalStateException("launcher: null (expected: a MemberLauncher)");
+      }
+      return new Supervisor(this);
+    }
+  }
+}

@@ -1,0 +1,86 @@
+package io.scalestack.controlplane;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The whole topology {@code scalestack up} boots, as read from {@code scalestack.yaml} by {@link
+ * ConfigLoader}: where every member listens, how many web servers run, which engines back them.
+ *
+ * <p>Immutable and validated at construction by the loader; thread-safe.
+ *
+ * @param home directory for engine data, logs and run files ({@code .scalestack})
+ * @param controlPlane where the control plane's API and dashboard listen
+ */
+public record TopologyConfig(
+    Path home,
+    InetSocketAddress controlPlane,
+    Balancer balancer,
+    WebPool web,
+    Session session,
+    Redis redis,
+    Postgres postgres,
+    Supervisor supervisor) {
+
+  /** The load balancer member. */
+  public record Balancer(
+      InetSocketAddress listen,
+      InetSocketAddress admin,
+      String algorithm,
+      int retries,
+      String healthCheckPath,
+      Duration healthCheckInterval,
+      Duration healthCheckTimeout,
+      int rise,
+      int fall) {}
+
+  /** The pool of stateless web servers: {@code size} members on consecutive addresses. */
+  public record WebPool(int size, int maxSize, String firstAddress, int port, int heapMegabytes, int bcryptCost) {
+
+    /** The address of the {@code index}-th web server (1-based): 127.0.1.11, 127.0.1.12, … */
+    public InetSocketAddress address(int index) {
+      String[] octets = firstAddress.split("\\.");
+      int last = Integer.parseInt(octets[3]) + index - 1;
+      return InetSocketAddress.createUnresolved(
+          octets[0] + "." + octets[1] + "." + octets[2] + "." + last, port);
+    }
+
+    /** The addresses of web-1 … web-{@code maxSize}, the pool's whole range. */
+    public List<InetSocketAddress> addresses() {
+      List<InetSocketAddress> all = new ArrayList<>();
+      for (int i = 1; i <= maxSize; i++) {
+        all.add(address(i));
+      }
+      return all;
+    }
+  }
+
+  /** How web servers keep sessions. Only {@code shared-store} (Redis) exists so far. */
+  public record Session(String strategy, Duration maxInactive) {}
+
+  /**
+   * The Redis engine. {@code mode} is {@code embedded} (the binary shipped in a Maven Central
+   * artifact), {@code host} (a redis-server binary on this machine) or {@code external} (already
+   * running at {@code listen}).
+   */
+  public record Redis(String mode, InetSocketAddress listen, Path binary) {}
+
+  /**
+   * The PostgreSQL engine; {@code mode} as for {@link Redis}. {@code runAsUser} is the account
+   * PostgreSQL runs as when scalestack runs as root (PostgreSQL refuses root).
+   */
+  public record Postgres(
+      String mode,
+      InetSocketAddress listen,
+      Path binaries,
+      String database,
+      String user,
+      String password,
+      String runAsUser) {}
+
+  /** How the supervisor treats members that die. */
+  public record Supervisor(boolean restart, Duration restartDelay, Duration startupTimeout) {}
+}

@@ -1,0 +1,156 @@
+package io.scalestack.controlplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+  @Test
+  void emptyFileIsTheBuiltInTopologyOfTheSpec() {
+    TopologyConfig config = ConfigLoader.parse("scalestack.yaml", "");
+
+    assertThat(config.balancer().listen().toString()).isEqualTo("127.0.1.1/<unresolved>:8080");
+    assertThat(config.controlPlane().getPort()).isEqualTo(7070);
+    assertThat(config.web().size()).isEqualTo(3);
+    assertThat(config.web().address(1).getHostString()).isEqualTo("127.0.1.11");
+    assertThat(config.web().address(3).getHostString()).isEqualTo("127.0.1.13");
+    assertThat(config.redis().listen().getPort()).isEqualTo(16379);
+    assertThat(config.postgres().listen().getPort()).isEqualTo(15432);
+    assertThat(config.session().strategy()).isEqualTo("shared-store");
+    assertThat(ConfigLoader.defaults()).isEqualTo(config);
+  }
+
+  @Test
+  void readsEveryGivenField() {
+    TopologyConfig config = ConfigLoader.parse("s.yaml", """
+        home: /tmp/ss
+        balancer:
+          algorithm: least-connections
+          healthCheck:
+            intervalMillis: 250
+            rise: 3
+        web:
+          size: 5
+          firstAddress: 127.0.3.20
+        session:
+          maxInactiveSeconds: 60
+        postgres:
+          runAsUser: daemon
+        """);
+
+    assertThat(config.home()).isEqualTo(Path.of("/tmp/ss"));
+    assertThat(config.balancer().algorithm()).isEqualTo("least-connections");
+    assertThat(config.balancer().healthCheckInterval()).isEqualTo(Duration.ofMillis(250));
+    assertThat(config.balancer().rise()).isEqualTo(3);
+    assertThat(config.balancer().fall()).isEqualTo(2);
+    assertThat(config.web().size()).isEqualTo(5);
+    assertThat(config.web().address(5).getHostString()).isEqualTo("127.0.3.24");
+    assertThat(config.session().maxInactive()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(config.postgres().runAsUser()).isEqualTo("daemon");
+  }
+
+  @Test
+  void rejectsUnknownKeyWithItsLineAndTheKnownKeys() {
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", """
+        web:
+          size: 3
+          sizee: 4
+        """))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("scalestack.yaml:3: web.sizee: unknown key (expected one of: size, maxSize, firstAddress, port, heapMegabytes, bcryptCost)");
+  }
+
+  @Test
+  void rejectsUnknownTopLevelKey() {
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", "webb:\n  size: 3\n"))
+        .hasMessageStartingWith("scalestack.yaml:1: webb: unknown key (expected one of: home, controlPlane, balancer, web,");
+  }
+
+  @Test
+  void rejectsWrongType() {
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", "web:\n  size: three\n"))
+        .hasMessage("scalestack.yaml:2: web.size: three (expected: an integer 1..64)");
+  }
+
+  @Test
+  void rejectsMappingWhereAValueBelongs() {
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", "web:\n  size:\n    a: 1\n"))
+        .hasMessage("scalestack.yaml:3: web.size: a mapping (expected: a single value)");
+  }
+
+  @Test
+  void rejectsPortOutOfRange() {
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", "balancer:\n  listen: 127.0.1.1:70000\n"))
+        .hasMessage("scalestack.yaml:2: balancer.listen: 127.0.1.1:70000 (expected: host:port with an IPv4 host and a port in 1..65535)");
+  }
+
+  @Test
+  void rejectsWebPortOutOfRange() {
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", "web:\n  port: 0\n"))
+        .hasMessage("scalestack.yaml:2: web.port: 0 (expected: 1..65535)");
+  }
+
+  @Test
+  void rejectsDuplicateAddressNamingBothFields() {
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", """
+        balancer:
+          listen: 127.0.1.1:8080
+          admin: 127.0.1.1:8080
+        """))
+        .hasMessage("scalestack.yaml:3: balancer.admin: 127.0.1.1:8080 (expected: an address no other member uses; balancer.listen has it)");
+  }
+
+  @Test
+  void rejectsWebPoolOverlappingAnotherMember() {
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", """
+        balancer:
+          listen: 127.0.1.12:8080
+        """))
+        .hasMessage("scalestack.yaml:1: web.firstAddress: 127.0.1.12:8080 (expected: an address no other member uses; balancer.listen has it)");
+  }
+
+  @Test
+  void rejectsUnknownAlgorithm() {
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", "balancer:\n  algorithm: random\n"))
+        .hasMessage("scalestack.yaml:2: balancer.algorithm: random (expected: one of round-robin, least-connections)");
+  }
+
+  @Test
+  void rejectsKeyGivenTwice() {
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", "web:\n  size: 2\n  size: 3\n"))
+        .hasMessage("scalestack.yaml:3: web.size: given twice (expected: once)");
+  }
+
+  @Test
+  void rejectsInvalidYamlWithItsLine() {
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", "web:\n  size: [1\n"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("scalestack.yaml:3: not valid YAML:");
+  }
+
+  @Test
+  void rejectsHostModeWithoutBinary() {
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", "redis:\n  mode: host\n"))
+        .hasMessage("scalestack.yaml:2: redis.binary: (absent) (expected: a path, since mode is host)");
+  }
+
+  @Test
+  void rejectsMissingFile(@TempDir Path dir) {
+    Path missing = dir.resolve("nope.yaml");
+    assertThatThrownBy(() -> ConfigLoader.load(missing))
+        .hasMessage(missing + ": no such file (expected: a readable YAML file)");
+  }
+
+  @Test
+  void loadsAFile(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("scalestack.yaml");
+    Files.writeString(file, "web:\n  size: 2\n");
+    assertThat(ConfigLoader.load(file).web().size()).isEqualTo(2);
+  }
+}

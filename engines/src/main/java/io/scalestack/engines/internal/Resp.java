@@ -1,0 +1,103 @@
+package io.scalestack.engines.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * Just enough RESP (the Redis serialization protocol, https://redis.io/docs/latest/develop/reference/protocol-spec/)
+ * to ask a server whether it is ready.
+ */
+public final class Resp {
+
+  /** A PING as a RESP array of one bulk string. */
+  private static final byte[] PING = "*1\r\n$4\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII);
+  /** INFO server: its bulk-string reply holds {@code process_id:<pid>}. */
+  private static final byte[] INFO_SERVER =
+      "*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final int MAX_LINE_BYTES = 512;
+  private static final int MAX_BULK_BYTES = 64 * 1024;
+
+  private Resp() {}
+
+  /**
+   * Whether the server at {@code address} is ready and is the process {@code pid}: PING answers
+   * {@code +PONG} (not {@code -LOADING} while the AOF is replayed) and INFO server reports that
+   * {@code process_id} (so a stranger that took the port is not mistaken for our engine).
+   *
+   * @param pid the expected process id, or -1 to accept any server
+   * @return null when ready, otherwise what the server answered instead
+   */
+  public static String readiness(InetSocketAddress address, long pid, Duration timeout) throws IOException {
+    try (Socket socket = connect(address, timeout)) {
+      InputStream in = socket.getInputStream();
+      socket.getOutputStream().write(PING);
+      socket.getOutputStream().flush();
+      String pong = line(in);
+      if (!"+PONG".equals(pong)) {
+        return pong;
+      }
+      if (pid < 0) {
+        return null;
+      }
+      socket.getOutputStream().write(INFO_SERVER);
+      socket.getOutputStream().flush();
+      String header = line(in);
+      if (!header.startsWith("$")) {
+        return header;
+      }
+      int length;
+      try {
+        length = Integer.parseInt(header.substring(1));
+      } catch (NumberFormatException e) {
+        throw new IOException("malformed bulk string header: " + header, e);
+      }
+      if (length < 0 || length > MAX_BULK_BYTES) {
+        return "INFO reply of " + length + " bytes";
+      }
+      String info = new String(in.readNBytes(length), StandardCharsets.UTF_8);
+      for (String entry : info.split("\r\n")) {
+        if (entry.startsWith("process_id:")) {
+          String actual = entry.substring("process_id:".length()).trim();
+          return actual.equals(Long.toString(pid)) ? null : "a different Redis (process_id " + actual + ")";
+        }
+      }
+      return "INFO server without process_id";
+    }
+  }
+
+  private static Socket connect(InetSocketAddress address, Duration timeout) throws IOException {
+    int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+    Socket socket = new Socket();
+    try {
+      socket.connect(address, millis);
+      socket.setSoTimeout(millis);
+      return socket;
+    } catch (IOException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  /** Reads one CRLF-terminated line (a simple string, error, integer or bulk header). */
+  private static String line(InputStream in) throws IOException {
+    StringBuilder line = new StringBuilder();
+    int previous = -1;
+    while (line.length() < MAX_LINE_BYTES) {
+      int b = in.read();
+      if (b < 0) {
+        throw new IOException("connection closed after " + line.length() + " bytes of a reply line");
+      }
+      if (previous == '\r' && b == '\n') {
+        line.setLength(line.length() - 1);
+        return line.toString();
+      }
+      line.append((char) b);
+      previous = b;
+    }
+    throw new IOException("reply line longer than " + MAX_LINE_BYTES + " bytes");
+  }
+}

@@ -1,0 +1,2 @@
+/** Implementation details of the engines module; not API, may change without notice. */
+package io.scalestack.engines.internal;

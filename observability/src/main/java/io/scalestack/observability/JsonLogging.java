@@ -1,0 +1,64 @@
+package io.scalestack.observability;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.JsonEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.FileAppender;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Points a member's logging at its JSON-lines log file ({@code .scalestack/logs/MEMBER.log}),
+ * one JSON object per line, so that the control plane and people with {@code jq} can read it.
+ *
+ * <p>Called once, early, by a member's entry point. Thread-safe, but meant for start-up.
+ */
+public final class JsonLogging {
+
+  private JsonLogging() {}
+
+  /**
+   * Replaces the root logger's appenders by one that appends JSON lines to {@code logFile}, and
+   * tags every line's context with {@code member}.
+   */
+  public static void toFile(String member, Path logFile) {
+    try {
+      Path parent = logFile.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("logFile: " + logFile + " (expected: a writable path)", e);
+    }
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    context.putProperty("member", member);
+
+    JsonEncoder encoder = new JsonEncoder();
+    encoder.setContext(context);
+    // One readable line: the formatted message instead of pattern + arguments.
+    encoder.setWithFormattedMessage(true);
+    encoder.setWithMessage(false);
+    encoder.setWithArguments(false);
+    encoder.setWithSequenceNumber(false);
+    encoder.setWithNanoseconds(false);
+    encoder.start();
+
+    FileAppender<ILoggingEvent> appender = new FileAppender<>();
+    appender.setContext(context);
+    appender.setName("json-file");
+    appender.setFile(logFile.toString());
+    appender.setAppend(true);
+    appender.setEncoder(encoder);
+    appender.start();
+
+    Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.detachAndStopAllAppenders();
+    root.addAppender(appender);
+    root.setLevel(Level.INFO);
+  }
+}

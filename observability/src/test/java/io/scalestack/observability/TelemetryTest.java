@@ -1,0 +1,41 @@
+package io.scalestack.observability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.micrometer.core.instrument.Counter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+class TelemetryTest {
+
+  @Test
+  void scrapeShowsCountersInPrometheusFormatTaggedWithTheMember() {
+    try (Telemetry telemetry = Telemetry.forMember("web-1")) {
+      Counter.builder("scalestack_test_requests").register(telemetry.registry()).increment(3);
+
+      assertThat(telemetry.scrape())
+          .contains("scalestack_test_requests_total{member=\"web-1\"} 3.0")
+          .contains("jvm_memory_used_bytes");
+    }
+  }
+
+  @Test
+  void rejectsBlankMemberName() {
+    assertThatThrownBy(() -> Telemetry.forMember(" "))
+        .hasMessage("member: ' ' (expected: a non-blank member name)");
+  }
+
+  @Test
+  void writesOneJsonObjectPerLogLine(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("logs/web-1.log");
+    JsonLogging.toFile("web-1", file);
+    LoggerFactory.getLogger("test").info("hello {}", "world");
+
+    String firstLine = Files.readAllLines(file).get(0);
+    assertThat(firstLine).startsWith("{").endsWith("}").contains("\"formattedMessage\":\"hello world\"").contains("\"member\":\"web-1\"");
+  }
+}

@@ -1,0 +1,464 @@
+package io.scalestack.session;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.codec.StringCodec;
+import io.scalestack.session.internal.AttributeValues;
+import io.scalestack.session.internal.RedisScript;
+import io.scalestack.session.internal.SessionIds;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The shared-store session strategy: every session is one Redis hash, so that web servers keep
+ * no user state and any server can answer any request.
+ *
+ * <p>Layout: key {@code scalestack:session:<id>}, a hash with the fields {@code creationTime}
+ * and {@code lastAccessedTime} (epoch milliseconds), {@code maxInactiveInterval} (seconds) and
+ * one field {@code attr:<name>} per attribute, whose value is typed text ({@code s:alice},
+ * {@code l:42}, {@code i:7}, {@code b:true}). The key's TTL is the max inactive interval,
+ * refreshed by every save, so Redis itself removes abandoned sessions.
+ *
+ * <p><b>No Java deserialization</b>: values read from Redis are parsed as the four supported
+ * types only. Deserializing Java objects from a store that other processes can write is a remote
+ * code execution risk.
+ *
+ * <p>Writes are deltas: {@link #save} sets only the changed attribute fields and the access
+ * time, in one Lua script that first checks the session still exists, so two requests changing
+ * different attributes of one session never undo each other, and a request finishing after a
+ * logout cannot bring the session back. {@link #changeId} renames the key in one script (atomic;
+ * the TTL moves with it). Both scripts touch one hash slot per key; renaming across slots needs
+ * hash tags before this runs on Redis Cluster.
+ *
+ * <p>Calls are synchronous (run them on virtual threads) and bounded: every command times out
+ * after the {@linkplain Builder#commandTimeout command timeout} (2 s unless configured), and a
+ * Redis outage surfaces as a {@link SessionStoreException} naming the server and the command,
+ * never as a hang. The connection is opened on first use (a server may start before Redis is
+ * up); Lettuce reconnects it by itself afterwards.
+ *
+ * <p>Thread-safe: one multiplexed Lettuce connection serves all threads.
+ */
+public final class RedisSessionRepository implements SessionRepository {
+
+  private static final Logger log = LoggerFactory.getLogger(RedisSessionRepository.class);
+
+  static final String KEY_PREFIX = "scalestack:session:";
+  static final String CREATION_TIME = "creationTime";
+  static final String LAST_ACCESSED_TIME = "lastAccessedTime";
+  static final String MAX_INACTIVE_INTERVAL = "maxInactiveInterval";
+  static final String ATTRIBUTE_PREFIX = "attr:";
+
+  private static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(2);
+
+  /*
+   * KEYS[1] session key. ARGV[1] '1' if the session is new, ARGV[2] TTL in milliseconds (<= 0:
+   * none), ARGV[3] number n of fields to delete, ARGV[4..3+n] those fields, then field/value
+   * pairs to set. Returns 0, writing nothing, when an existing session is gone.
+   */
+  private static final RedisScript SAVE = new RedisScript("""
+      local key = KEYS[1]
+      if ARGV[1] ~= '1' and redis.call('EXISTS', key) == 0 then return 0 end
+      local deletes = tonumber(ARGV[3])
+      for i = 4, 3 + deletes do redis.call('HDEL', key, ARGV[i]) end
+      for i = 4 + deletes, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+      local ttl = tonumber(ARGV[2])
+      if ttl > 0 then redis.call('PEXPIRE', key, ttl) else redis.call('PERSIST', key) end
+      return 1
+      """);
+
+  /* KEYS[1] old key, KEYS[2] new key. RENAME keeps the TTL. Returns 0 when there is no old key. */
+  private static final RedisScript CHANGE_ID = new RedisScript("""
+      if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+      redis.call('RENAME', KEYS[1], KEYS[2])
+      return 1
+      """);
+
+  private final RedisClient client;
+  private final boolean ownsClient;
+  private final Duration commandTimeout;
+  private final String store;
+  private final SessionIds ids = new SessionIds();
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private volatile StatefulRedisConnection<String, String> connection; // guarded by lock for writes
+  private CompletableFuture<StatefulRedisConnection<String, String>> connecting; // guarded by lock
+  private boolean closed; // guarded by lock
+
+  private RedisSessionRepository(Builder builder) {
+    this.commandTimeout = builder.commandTimeout;
+    if (builder.client != null) {
+      this.client = builder.client;
+      this.ownsClient = false;
+      this.store = "session store redis (shared client)";
+    } else {
+      // The URI's timeout is what Lettuce's synchronous API waits for each command.
+      RedisURI uri = RedisURI.builder(builder.uri).withTimeout(commandTimeout).build();
+      this.client = RedisClient.create(uri);
+      client.setOptions(ClientOptions.builder()
+          .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout).build())
+          .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+          .build());
+      this.ownsClient = true;
+      this.store = "session store " + builder.uriForMessages;
+    }
+  }
+
+  /**
+   * A repository with its own Lettuce client for {@code redisUri} (for example {@code
+   * redis://127.0.0.1:16379}), closed by {@link #close()}; commands time out after 2 s.
+   *
+   * @throws IllegalArgumentException if {@code redisUri} is not a Redis URI
+   */
+  public static RedisSessionRepository create(String redisUri) {
+    return builder(redisUri).build();
+  }
+
+  /**
+   * A repository on a client the caller owns and closes; the client must have been created with
+   * a {@link RedisURI}. Our connection's commands time out after 2 s; connecting follows the
+   * client's own options.
+   */
+  public static RedisSessionRepository create(RedisClient client) {
+    return builder(client).build();
+  }
+
+  /**
+   * A builder for a repository with its own Lettuce client for {@code redisUri}.
+   *
+   * @throws IllegalArgumentException if {@code redisUri} is not a Redis URI
+   */
+  public static Builder builder(String redisUri) {
+    Objects.requireNonNull(redisUri, "redisUri");
+    String forMessages = withoutCredentials(redisUri);
+    RedisURI uri;
+    try {
+      uri = RedisURI.create(redisUri);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("redisUri: '" + forMessages
+          + "' (expected: redis://host:port, rediss://host:port or redis-socket://path)", e);
+    }
+    return new Builder(uri, forMessages, null);
+  }
+
+  /** A builder for a repository on a client the caller owns and closes. */
+  public static Builder builder(RedisClient client) {
+    Objects.requireNonNull(client, "client");
+    return new Builder(null, null, client);
+  }
+
+  @Override
+  public SessionData create(Instant now, Duration maxInactiveInterval) {
+    return SessionData.newSession(ids.next(), now, maxInactiveInterval);
+  }
+
+  @Override
+  public Optional<SessionData> find(String id) {
+    if (!SessionIds.isWellFormed(id)) {
+      return Optional.empty();
+    }
+    Map<String, String> hash = call("HGETALL", commands -> commands.hgetall(key(id)));
+    if (hash.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(decode(id, hash));
+    } catch (IllegalArgumentException e) {
+      // Data we cannot read is not trusted; the client simply has no session.
+      log.warn("session {}: stored data is malformed, treating it as no session: {}",
+          SessionIds.redact(id), e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public Optional<String> save(SessionData session, Set<String> changedAttributeNames,
+      boolean isNew) {
+    Objects.requireNonNull(session, "session");
+    Objects.requireNonNull(changedAttributeNames, "changedAttributeNames");
+    requireOwnId(session.id());
+    List<String> deletes = new ArrayList<>();
+    List<String> sets = new ArrayList<>();
+    sets.add(LAST_ACCESSED_TIME);
+    sets.add(Long.toString(session.lastAccessedTime().toEpochMilli()));
+    sets.add(MAX_INACTIVE_INTERVAL);
+    sets.add(Long.toString(session.maxInactiveInterval().toSeconds()));
+    if (isNew) {
+      sets.add(CREATION_TIME);
+      sets.add(Long.toString(session.creationTime().toEpochMilli()));
+      session.attributes().forEach((name, value) -> {
+        sets.add(ATTRIBUTE_PREFIX + name);
+        sets.add(AttributeValues.encode(value));
+      });
+    } else {
+      for (String name : changedAttributeNames) {
+        Object value = session.attributes().get(name);
+        if (value == null) {
+          deletes.add(ATTRIBUTE_PREFIX + name);
+        } else {
+          sets.add(ATTRIBUTE_PREFIX + name);
+          sets.add(AttributeValues.encode(value));
+        }
+      }
+    }
+    List<String> args = new ArrayList<>(3 + deletes.size() + sets.size());
+    args.add(isNew ? "1" : "0");
+    args.add(Long.toString(session.maxInactiveInterval().toMillis()));
+    args.add(Integer.toString(deletes.size()));
+    args.addAll(deletes);
+    args.addAll(sets);
+    long written = call("EVALSHA (save)", commands -> SAVE.runForLong(commands,
+        new String[] {key(session.id())}, args.toArray(String[]::new)));
+    if (written == 0) {
+      log.debug("session {}: gone before its changes were saved (expired, invalidated or renamed);"
+          + " changes dropped", SessionIds.redact(session.id()));
+      return Optional.empty();
+    }
+    return Optional.of(session.id());
+  }
+
+  @Override
+  public void delete(String id) {
+    if (SessionIds.isWellFormed(id)) {
+      call("DEL", commands -> commands.del(key(id)));
+    }
+  }
+
+  @Override
+  public Optional<String> changeId(String id) {
+    if (!SessionIds.isWellFormed(id)) {
+      return Optional.empty();
+    }
+    String newId = ids.next();
+    long renamed = call("EVALSHA (change id)", commands -> CHANGE_ID.runForLong(commands,
+        new String[] {key(id), key(newId)}));
+    return renamed == 1 ? Optional.of(newId) : Optional.empty();
+  }
+
+  /** The command timeout in force. */
+  public Duration commandTimeout() {
+    return commandTimeout;
+  }
+
+  /** Closes the connection and, if this repository created it, the Lettuce client. Idempotent. */
+  @Override
+  public void close() {
+    StatefulRedisConnection<String, String> open;
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      open = connection;
+      connection = null;
+    } finally {
+      lock.unlock();
+    }
+    if (open != null) {
+      open.close();
+    }
+    if (ownsClient) {
+      client.shutdown(Duration.ZERO, commandTimeout);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RedisSessionRepository[" + store + "]";
+  }
+
+  static String key(String id) {
+    return KEY_PREFIX + id;
+  }
+
+  private <T> T call(String command, Function<RedisCommands<String, String>, T> body) {
+    RedisCommands<String, String> commands = connection(command).sync();
+    try {
+      return body.apply(commands);
+    } catch (RedisException e) {
+      throw new SessionStoreException(store + ": " + command + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /*
+   * Opens the connection on first use. Concurrent first users share one attempt, and each waits
+   * at most the command timeout for it, so an unreachable Redis costs a request a bounded delay,
+   * not a queue of connect attempts.
+   */
+  private StatefulRedisConnection<String, String> connection(String command) {
+    StatefulRedisConnection<String, String> open = connection;
+    if (open != null) {
+      return open;
+    }
+    CompletableFuture<StatefulRedisConnection<String, String>> attempt;
+    boolean mine;
+    lock.lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException(store + ": " + command + " on a closed repository");
+      }
+      if (connection != null) {
+        return connection;
+      }
+      mine = connecting == null;
+      if (mine) {
+        connecting = new CompletableFuture<>();
+      }
+      attempt = connecting;
+    } finally {
+      lock.unlock();
+    }
+    if (mine) {
+      connect(attempt);
+    }
+    try {
+      return attempt.get(commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IllegalStateException closedOrMisconfigured) {
+        throw closedOrMisconfigured;
+      }
+      throw new SessionStoreException(store + ": " + command + " failed: cannot connect: "
+          + cause.getMessage(), cause);
+    } catch (TimeoutException e) {
+      throw new SessionStoreException(store + ": " + command + " failed: not connected after "
+          + commandTimeout.toMillis() + " ms", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SessionStoreException(store + ": " + command
+          + " failed: interrupted while connecting", e);
+    }
+  }
+
+  private void connect(CompletableFuture<StatefulRedisConnection<String, String>> attempt) {
+    StatefulRedisConnection<String, String> opened;
+    try {
+      opened = client.connect(StringCodec.UTF8);
+      opened.setTimeout(commandTimeout);
+    } catch (RuntimeException e) {
+      lock.lock();
+      try {
+        connecting = null; // the next request tries again
+      } finally {
+        lock.unlock();
+      }
+      attempt.completeExceptionally(e);
+      return;
+    }
+    boolean lateForClose;
+    lock.lock();
+    try {
+      connecting = null;
+      lateForClose = closed;
+      if (!lateForClose) {
+        connection = opened;
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (lateForClose) {
+      opened.close();
+      attempt.completeExceptionally(
+          new IllegalStateException(store + ": closed while connecting"));
+    } else {
+      log.debug("{}: connected", store);
+      attempt.complete(opened);
+    }
+  }
+
+  private static SessionData decode(String id, Map<String, String> hash) {
+    Instant creationTime = Instant.ofEpochMilli(longField(hash, CREATION_TIME));
+    Instant lastAccessedTime = Instant.ofEpochMilli(longField(hash, LAST_ACCESSED_TIME));
+    Duration maxInactiveInterval = Duration.ofSeconds(longField(hash, MAX_INACTIVE_INTERVAL));
+    Map<String, Object> attributes = new HashMap<>();
+    hash.forEach((field, value) -> {
+      // Other fields are ignored, so that a later version may add some.
+      if (field.startsWith(ATTRIBUTE_PREFIX)) {
+        attributes.put(field.substring(ATTRIBUTE_PREFIX.length()), AttributeValues.decode(value));
+      }
+    });
+    return new SessionData(id, creationTime, lastAccessedTime, maxInactiveInterval, attributes);
+  }
+
+  private static long longField(Map<String, String> hash, String field) {
+    String value = hash.get(field);
+    if (value == null) {
+      throw new IllegalArgumentException("field " + field + ": missing (expected: an integer)");
+    }
+    try {
+      return Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("field " + field + ": '" + value
+          + "' (expected: an integer)", e);
+    }
+  }
+
+  private static void requireOwnId(String id) {
+    if (!SessionIds.isWellFormed(id)) {
+      throw new IllegalArgumentException("session.id: '" + SessionIds.redact(id)
+          + "' (expected: an id made by RedisSessionRepository.create)");
+    }
+  }
+
+  private static String withoutCredentials(String uri) {
+    // redis://user:password@host:port -> redis://***@host:port, for error messages and logs.
+    return uri.replaceFirst("//[^/@]*@", "//***@");
+  }
+
+  /**
+   * Configures a {@link RedisSessionRepository}. Not thread-safe; the repository it builds is.
+   */
+  public static final class Builder {
+
+    private final RedisURI uri;
+    private final String uriForMessages;
+    private final RedisClient client;
+    private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
+
+    private Builder(RedisURI uri, String uriForMessages, RedisClient client) {
+      this.uri = uri;
+      this.uriForMessages = uriForMessages;
+      this.client = client;
+    }
+
+    /**
+     * How long one Redis command (and, with an owned client, connecting) may take before it
+     * fails with a {@link SessionStoreException}; 2 s unless set.
+     */
+    public Builder commandTimeout(Duration commandTimeout) {
+      Objects.requireNonNull(commandTimeout, "commandTimeout");
+      if (!commandTimeout.isPositive() || commandTimeout.toMillis() == 0) {
+        throw new IllegalArgumentException("commandTimeout: " + commandTimeout
+            + " (expected: >= 1 ms)");
+      }
+      this.commandTimeout = commandTimeout;
+      return this;
+    }
+
+    /** The repository; it connects on first use. */
+    public RedisSessionRepository build() {
+      return new RedisSessionRepository(this);
+    }
+  }
+}

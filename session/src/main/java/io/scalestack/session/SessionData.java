@@ -1,0 +1,73 @@
+package io.scalestack.session;
+
+import io.scalestack.session.internal.AttributeValues;
+import io.scalestack.session.internal.SessionIds;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A copy of one session's state as a {@link SessionRepository} stores it: what {@link
+ * SessionRepository#find} returns and {@link SessionRepository#save} writes.
+ *
+ * <p>Attribute values are limited to {@link String}, {@link Long}, {@link Integer} and {@link
+ * Boolean}, whatever the repository, so that an application behaves the same under every session
+ * strategy; see {@link SessionRepository} for why Java serialization is not offered.
+ *
+ * <p>Immutable and thread-safe.
+ *
+ * @param id the session id, which is also the session cookie's value
+ * @param creationTime when the session was created
+ * @param lastAccessedTime when a request last used the session
+ * @param maxInactiveInterval how long the session lives without a request; zero or negative means
+ *     it never expires (as {@link jakarta.servlet.http.HttpSession#setMaxInactiveInterval} defines)
+ * @param attributes the attributes by name, in no particular order
+ */
+public record SessionData(
+    String id,
+    Instant creationTime,
+    Instant lastAccessedTime,
+    Duration maxInactiveInterval,
+    Map<String, Object> attributes) {
+
+  /**
+   * Validates and copies.
+   *
+   * @throws IllegalArgumentException if an attribute value is not one of the supported types
+   */
+  public SessionData {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(creationTime, "creationTime");
+    Objects.requireNonNull(lastAccessedTime, "lastAccessedTime");
+    Objects.requireNonNull(maxInactiveInterval, "maxInactiveInterval");
+    Objects.requireNonNull(attributes, "attributes");
+    Map<String, Object> copy = new LinkedHashMap<>(attributes);
+    copy.forEach(AttributeValues::requireSupported);
+    attributes = Collections.unmodifiableMap(copy);
+  }
+
+  /** A session that has never been saved: no attributes, last accessed when it was created. */
+  public static SessionData newSession(String id, Instant now, Duration maxInactiveInterval) {
+    return new SessionData(id, now, now, maxInactiveInterval, Map.of());
+  }
+
+  /**
+   * Whether this session has expired at {@code now}: it has a positive {@link
+   * #maxInactiveInterval()} and no request used it for that long.
+   */
+  public boolean isExpired(Instant now) {
+    return maxInactiveInterval.isPositive()
+        && !lastAccessedTime.plus(maxInactiveInterval).isAfter(now);
+  }
+
+  @Override
+  public String toString() {
+    // The id is a bearer credential: keep it out of logs and exception messages.
+    return "SessionData[id=" + SessionIds.redact(id) + ", creationTime=" + creationTime
+        + ", lastAccessedTime=" + lastAccessedTime + ", maxInactiveInterval=" + maxInactiveInterval
+        + ", attributes=" + attributes.keySet() + "]";
+  }
+}

@@ -1,0 +1,268 @@
+package io.scalestack.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.scalestack.engines.testing.TestEngines;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@link RedisSessionRepository} against a real Redis. */
+class RedisSessionRepositoryTest {
+
+  private static final Duration THIRTY_MINUTES = Duration.ofMinutes(30);
+
+  private static RedisClient adminClient;
+  private static StatefulRedisConnection<String, String> adminConnection;
+  private static RedisCommands<String, String> redis;
+
+  private RedisSessionRepository repository;
+  private final Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+
+  @BeforeAll
+  static void connectToRedis() {
+    adminClient = RedisClient.create(TestEngines.redis().uri());
+    adminConnection = adminClient.connect();
+    redis = adminConnection.sync();
+  }
+
+  @AfterAll
+  static void disconnectFromRedis() {
+    adminConnection.close();
+    adminClient.shutdown();
+  }
+
+  @BeforeEach
+  void createRepository() {
+    repository = RedisSessionRepository.create(TestEngines.redis().uri());
+  }
+
+  @AfterEach
+  void closeRepository() {
+    repository.close();
+  }
+
+  @Test
+  void createMakesDistinctUrlSafeIdsOf256BitsAndStoresNothing() {
+    SessionData one = repository.create(now, THIRTY_MINUTES);
+    SessionData two = repository.create(now, THIRTY_MINUTES);
+
+    assertThat(one.id()).matches("[A-Za-z0-9_-]{43}").isNotEqualTo(two.id());
+    assertThat(redis.exists(key(one.id()))).isZero();
+  }
+
+  @Test
+  void savedNewSessionIsFoundWithEveryAttributeTypeIntact() {
+    SessionData session = new SessionData(repository.create(now, THIRTY_MINUTES).id(), now, now.plusSeconds(5),
+        THIRTY_MINUTES, Map.of("name", "Zoë: s:1\n", "empty", "", "id", 42L, "count", -7, "admin", false));
+
+    assertThat(repository.save(session, Set.of(), true)).contains(session.id());
+
+    assertThat(repository.find(session.id())).contains(session);
+    assertThat(redis.hgetall(key(session.id()))).containsEntry("attr:id", "l:42").containsEntry("attr:count", "i:-7")
+        .containsEntry("attr:admin", "b:false").containsEntry("attr:name", "s:Zoë: s:1\n").containsEntry("attr:empty", "s:");
+  }
+
+  @Test
+  void saveOfAnExistingSessionWritesOnlyTheChangedAttributes() {
+    SessionData session = saved(Map.of("a", "1", "b", "2", "c", "3"));
+    redis.hset(key(session.id()), "attr:b", "s:written by another server");
+
+    SessionData changed = new SessionData(session.id(), now, now.plusSeconds(60), THIRTY_MINUTES,
+        Map.of("a", "one", "b", "2"));
+    repository.save(changed, Set.of("a", "c"), false);
+
+    assertThat(repository.find(session.id()).orElseThrow().attributes())
+        .isEqualTo(Map.of("a", "one", "b", "written by another server"));
+    assertThat(redis.hget(key(session.id()), "lastAccessedTime"))
+        .isEqualTo(Long.toString(now.plusSeconds(60).toEpochMilli()));
+  }
+
+  @Test
+  void saveOfASessionThatIsGoneDropsTheChangesInsteadOfResurrectingIt() {
+    SessionData session = saved(Map.of("user", "alice"));
+    repository.delete(session.id()); // a logout on another server
+
+    Optional<String> result = repository.save(session, Set.of("user"), false);
+
+    assertThat(result).isEmpty();
+    assertThat(redis.exists(key(session.id()))).isZero();
+  }
+
+  @Test
+  void saveSetsTheTtlToTheMaxInactiveIntervalOrNoneWhenItIsNotPositive() {
+    SessionData expiring = saved(Map.of());
+    SessionData forever = new SessionData(expiring.id(), now, now, Duration.ZERO, Map.of());
+
+    assertThat(redis.pttl(key(expiring.id()))).isBetween(1L, THIRTY_MINUTES.toMillis());
+    repository.save(forever, Set.of(), false);
+    assertThat(redis.pttl(key(expiring.id()))).isEqualTo(-1); // exists, no TTL
+    redis.del(key(expiring.id()));
+  }
+
+  @Test
+  void changeIdMovesTheSessionWithItsTtlAndTheOldIdFindsNothing() {
+    SessionData session = saved(Map.of("user", "alice"));
+    redis.pexpire(key(session.id()), 120_000);
+
+    String newId = repository.changeId(session.id()).orElseThrow();
+
+    assertThat(newId).isNotEqualTo(session.id()).matches("[A-Za-z0-9_-]{43}");
+    assertThat(repository.find(session.id())).isEmpty();
+    assertThat(repository.find(newId).orElseThrow().attributes()).isEqualTo(Map.of("user", "alice"));
+    assertThat(redis.pttl(key(newId))).isBetween(1L, 120_000L);
+  }
+
+  @Test
+  void changeIdOfAnUnknownOrMalformedIdFindsNothingToMove() {
+    String unknown = repository.create(now, THIRTY_MINUTES).id();
+
+    assertThat(repository.changeId(unknown)).isEmpty();
+    assertThat(repository.changeId("../../etc/passwd")).isEmpty();
+  }
+
+  @Test
+  void findOfMalformedIdsAnswersNothingWithoutError() {
+    assertThat(repository.find(null)).isEmpty();
+    assertThat(repository.find("")).isEmpty();
+    assertThat(repository.find("short")).isEmpty();
+    assertThat(repository.find("+".repeat(43))).isEmpty();
+    assertThat(repository.find("A".repeat(1_000_000))).isEmpty();
+  }
+
+  @Test
+  void findTreatsStoredDataItCannotReadAsNoSession() {
+    String unknownType = repository.create(now, THIRTY_MINUTES).id();
+    redis.hset(key(unknownType), Map.of("creationTime", "1", "lastAccessedTime", "1", "maxInactiveInterval", "60",
+        "attr:x", "java:rO0ABXNyABFqYXZhLnV0aWwuSGFzaE1hcA"));
+    String missingField = repository.create(now, THIRTY_MINUTES).id();
+    redis.hset(key(missingField), Map.of("lastAccessedTime", "1", "maxInactiveInterval", "60"));
+    String badNumber = repository.create(now, THIRTY_MINUTES).id();
+    redis.hset(key(badNumber), Map.of("creationTime", "1", "lastAccessedTime", "1", "maxInactiveInterval", "60",
+        "attr:n", "l:12x"));
+
+    assertThat(repository.find(unknownType)).isEmpty();
+    assertThat(repository.find(missingField)).isEmpty();
+    assertThat(repository.find(badNumber)).isEmpty();
+    redis.del(key(unknownType), key(missingField), key(badNumber));
+  }
+
+  @Test
+  void deleteRemovesTheHash() {
+    SessionData session = saved(Map.of("user", "alice"));
+
+    repository.delete(session.id());
+    repository.delete("not an id");
+
+    assertThat(redis.exists(key(session.id()))).isZero();
+  }
+
+  @Test
+  void sessionDataRejectsUnsupportedAttributeTypes() {
+    assertThatThrownBy(() -> new SessionData("id", now, now, THIRTY_MINUTES, Map.of("when", now)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("session attribute 'when': unsupported type java.time.Instant (expected: String, Long,"
+            + " Integer or Boolean)");
+  }
+
+  @Test
+  void commandThatRedisDoesNotAnswerInTimeFailsWithAClearMessage() {
+    try (RedisSessionRepository impatient = RedisSessionRepository.builder(TestEngines.redis().uri())
+        .commandTimeout(Duration.ofMillis(200))
+        .build()) {
+      String id = saved(Map.of("user", "alice")).id();
+      assertThat(impatient.find(id)).isPresent(); // connected
+
+      redis.clientPause(2_000); // every client of this Redis now waits: a hung server, for real
+      try {
+        assertThatThrownBy(() -> impatient.find(id))
+            .isInstanceOf(SessionStoreException.class)
+            .hasMessageStartingWith("session store " + TestEngines.redis().uri() + ": HGETALL failed: ")
+            .hasMessageContaining("timed out");
+      } finally {
+        redis.ping(); // returns once the pause is over
+      }
+      assertThat(impatient.find(id)).isPresent(); // the connection recovers by itself
+    }
+  }
+
+  @Test
+  void unreachableRedisFailsWithAClearMessage() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    try (RedisSessionRepository unreachable = RedisSessionRepository.create("redis://127.0.0.1:" + closedPort)) {
+      String id = unreachable.create(now, THIRTY_MINUTES).id();
+
+      assertThatThrownBy(() -> unreachable.find(id))
+          .isInstanceOf(SessionStoreException.class)
+          .hasMessageStartingWith("session store redis://127.0.0.1:" + closedPort + ": HGETALL failed: cannot connect: ");
+      assertThatThrownBy(() -> unreachable.delete(id)) // and again: each use retries the connection
+          .isInstanceOf(SessionStoreException.class)
+          .hasMessageStartingWith("session store redis://127.0.0.1:" + closedPort + ": DEL failed: cannot connect: ");
+    }
+  }
+
+  @Test
+  void repositoryOnASharedClientLeavesTheClientOpen() {
+    RedisClient shared = RedisClient.create(TestEngines.redis().uri());
+    try {
+      RedisSessionRepository onShared = RedisSessionRepository.create(shared);
+      SessionData session = onShared.create(now, THIRTY_MINUTES);
+      onShared.save(session, Set.of(), true);
+      onShared.close();
+
+      try (StatefulRedisConnection<String, String> stillWorks = shared.connect()) {
+        assertThat(stillWorks.sync().exists(key(session.id()))).isOne();
+      }
+      assertThatThrownBy(() -> onShared.find(session.id()))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("session store redis (shared client): HGETALL on a closed repository");
+    } finally {
+      shared.shutdown();
+    }
+  }
+
+  @Test
+  void credentialsInTheUriStayOutOfMessages() {
+    try (RedisSessionRepository withPassword = RedisSessionRepository.create("redis://user:s3cret@127.0.0.1:1")) {
+      assertThat(withPassword.toString()).isEqualTo("RedisSessionRepository[session store redis://***@127.0.0.1:1]");
+    }
+  }
+
+  @Test
+  void rejectsBadConfiguration() {
+    assertThatThrownBy(() -> RedisSessionRepository.create("http://:pw@localhost"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("redisUri: 'http://***@localhost' (expected: redis://host:port, rediss://host:port or"
+            + " redis-socket://path)");
+    assertThatThrownBy(() -> RedisSessionRepository.builder("redis://127.0.0.1").commandTimeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("commandTimeout: PT0S (expected: >= 1 ms)");
+  }
+
+  private SessionData saved(Map<String, Object> attributes) {
+    SessionData session = new SessionData(repository.create(now, THIRTY_MINUTES).id(), now, now, THIRTY_MINUTES,
+        attributes);
+    repository.save(session, Set.of(), true);
+    return session;
+  }
+
+  private static String key(String id) {
+    return "scalestack:session:" + id;
+  }
+}
