@@ -1,6 +1,8 @@
 package io.scalestack.cli;
 
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,12 +21,15 @@ final class DownCommand implements Callable<Integer> {
     if (answer.status() != 202) {
       throw new IllegalStateException(answer.error());
     }
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (client.reachable()) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("the control plane still answers after 60 s");
+    // The API closes first; the members stop after it. Done means the control plane's process is gone.
+    long pid = answer.body().path("pid").asLong(-1);
+    var process = ProcessHandle.of(pid);
+    if (process.isPresent()) {
+      try {
+        process.get().onExit().get(90, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        throw new IllegalStateException("the control plane (pid " + pid + ") is still stopping after 90 s", e);
       }
-      Thread.sleep(200);
     }
     spec.commandLine().getOut().println("scalestack: stopped.");
     return 0;

@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * GET  /api/members                 [{"name","role","address","state","pid","restarts",…}]
  * POST /api/members/{name}/kill     202 {"killed":name}; 404 when no such member runs
  * POST /api/pools/{pool}/scale      body {"size":N}; 200 {"pool","size"}; 400 naming the bad field
- * POST /api/shutdown                202; then stops every member and this server
+ * POST /api/shutdown                202 {"status":"stopping","pid"}; then stops every member and this server
  * </pre>
  *
  * <p>Requests are served on virtual threads. Thread-safe.
@@ -87,6 +87,7 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   private void handle(HttpExchange exchange) throws IOException {
+    boolean shutdown = false;
     try (exchange) {
       String path = exchange.getRequestURI().getPath();
       String method = exchange.getRequestMethod();
@@ -111,14 +112,18 @@ public final class ControlPlane implements AutoCloseable {
       } else if (scale.matches() && method.equals("POST")) {
         scale(exchange, scale.group(1));
       } else if (path.equals("/api/shutdown") && method.equals("POST")) {
-        send(exchange, 202, JSON.createObjectNode().put("status", "stopping"));
-        Thread.ofPlatform().name("shutdown-request").start(onShutdownRequest);
+        send(exchange, 202, JSON.createObjectNode().put("status", "stopping").put("pid", ProcessHandle.current().pid()));
+        shutdown = true;
       } else {
         send(exchange, 404, error("no such endpoint: " + method + " " + path, null));
       }
     } catch (RuntimeException e) {
       log.warn("control API request failed", e);
       send(exchange, 500, error("internal error: " + e.getMessage(), null));
+    }
+    if (shutdown) {
+      // Only now that the answer is out: stopping closes this server.
+      Thread.ofPlatform().name("shutdown-request").start(onShutdownRequest);
     }
   }
 

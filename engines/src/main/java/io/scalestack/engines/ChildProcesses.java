@@ -30,6 +30,11 @@ import org.slf4j.LoggerFactory;
  * initializes the supplementary groups; it sets the death signal after those changes (the kernel
  * clears it on a credential change).
  *
+ * <p>The child also gets a session of its own ({@code setsid}, which {@code exec}s in place: a
+ * child of the JVM is never a process-group leader, so it does not fork). A terminal's Ctrl-C then
+ * reaches only the parent, which stops its children in its own order — the balancer before the
+ * web servers before the engines — instead of every process at once.
+ *
  * <h2>Why one launcher thread</h2>
  *
  * <p>{@code PR_SET_PDEATHSIG} fires when the <em>thread</em> that forked the child exits, not when
@@ -90,6 +95,7 @@ public final class ChildProcesses {
       }
       command.add("--pdeathsig=" + signal.name());
       command.add("--");
+      Setsid.PATH.ifPresent(setsid -> command.add(setsid.toString()));
     } else if (runAs != null) {
       throw new EngineException("cannot start " + original.get(0) + " as user " + runAs.name()
           + ": setpriv (util-linux) was not found on this host (expected: setpriv on the PATH,"
@@ -179,25 +185,30 @@ public final class ChildProcesses {
   }
 
   private static final class Setpriv {
-    static final Optional<Path> PATH = find();
+    static final Optional<Path> PATH = find("setpriv");
+  }
 
-    private static Optional<Path> find() {
-      if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
-        return Optional.empty();
-      }
-      List<Path> candidates = new ArrayList<>();
-      String path = System.getenv("PATH");
-      if (path != null) {
-        for (String dir : path.split(java.io.File.pathSeparator)) {
-          if (!dir.isEmpty()) {
-            candidates.add(Path.of(dir, "setpriv"));
-          }
+  private static final class Setsid {
+    static final Optional<Path> PATH = find("setsid");
+  }
+
+  /** A util-linux program on the PATH or in /usr/bin, /bin; only on Linux. */
+  private static Optional<Path> find(String program) {
+    if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
+      return Optional.empty();
+    }
+    List<Path> candidates = new ArrayList<>();
+    String path = System.getenv("PATH");
+    if (path != null) {
+      for (String dir : path.split(java.io.File.pathSeparator)) {
+        if (!dir.isEmpty()) {
+          candidates.add(Path.of(dir, program));
         }
       }
-      candidates.add(Path.of("/usr/bin/setpriv"));
-      candidates.add(Path.of("/bin/setpriv"));
-      return candidates.stream().filter(Files::isExecutable).findFirst();
     }
+    candidates.add(Path.of("/usr/bin", program));
+    candidates.add(Path.of("/bin", program));
+    return candidates.stream().filter(Files::isExecutable).findFirst();
   }
 
   private static final class Root {

@@ -95,6 +95,24 @@ class ChildProcessesTest {
   }
 
   @Test
+  void childLeadsASessionOfItsOwnSoATerminalsCtrlCReachesOnlyTheParent() throws Exception {
+    Process child = ChildProcesses.start(new ProcessBuilder("sleep", "300"), ParentDeathSignal.KILL);
+    try {
+      // /proc/PID/stat: "pid (comm) state ppid pgrp session ..." (proc(5)); comm has no spaces here.
+      Path procStat = Path.of("/proc/" + child.pid() + "/stat");
+      // setpriv and setsid exec in place, so the pid becomes the program's once both have run.
+      await().atMost(Duration.ofSeconds(5)).until(() -> Files.readString(procStat).split(" ")[1].equals("(sleep)"));
+      String[] stat = Files.readString(procStat).split(" ");
+      String[] ours = Files.readString(Path.of("/proc/self/stat")).split(" ");
+
+      assertThat(Long.parseLong(stat[5])).as("session id").isEqualTo(child.pid()).isNotEqualTo(Long.parseLong(ours[5]));
+      assertThat(Long.parseLong(stat[3])).as("parent").isEqualTo(ProcessHandle.current().pid());
+    } finally {
+      child.destroyForcibly().waitFor();
+    }
+  }
+
+  @Test
   void keepsTheBuildersRedirectsAndDoesNotModifyIt() throws Exception {
     Path out = newDirectory("child-output").resolve("out.txt");
     ProcessBuilder builder = new ProcessBuilder("sh", "-c", "echo hello from $0")
