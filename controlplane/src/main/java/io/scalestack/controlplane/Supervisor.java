@@ -55,6 +55,7 @@ public final class Supervisor implements AutoCloseable {
   private final Clock clock;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
   private final ScheduledExecutorService scheduler;
+  private final boolean ownsScheduler;
   private final HttpClient http;
   private final BalancerAdmin balancerAdmin;
   private final Path home;
@@ -69,8 +70,10 @@ public final class Supervisor implements AutoCloseable {
     this.launcher = builder.launcher;
     this.listener = builder.listener;
     this.clock = builder.clock;
-    this.scheduler = builder.scheduler != null ? builder.scheduler
-        : Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("supervisor-scheduler").factory());
+    this.ownsScheduler = builder.scheduler == null;
+    this.scheduler = ownsScheduler
+        ? Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("supervisor-scheduler").factory())
+        : builder.scheduler;
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).executor(executor).build();
     this.balancerAdmin = new BalancerAdmin(http, resolved(config.balancer().admin()));
     this.home = config.home().toAbsolutePath();
@@ -189,6 +192,10 @@ public final class Supervisor implements AutoCloseable {
     stopAll(front.stream().filter(m -> m.role().equals("balancer")).toList());
     stopAll(front.stream().filter(m -> !m.role().equals("balancer")).toList());
     stopAll(engines);
+    if (ownsScheduler) {
+      scheduler.shutdownNow();
+    }
+    http.close();
     executor.shutdown();
   }
 
@@ -198,6 +205,9 @@ public final class Supervisor implements AutoCloseable {
     TopologyConfig.Redis redis = config.redis();
     redisAddress = resolved(redis.listen());
     if (redis.mode().equals("external")) {
+      // Not ours to run: only check now that it answers, so a wrong address fails start-up clearly.
+      RedisServer.builder().external(true).bindAddress(redis.listen().getHostString()).port(redis.listen().getPort())
+          .build().start();
       return null;
     }
     ManagedMember.Starter starter = () -> {
@@ -220,6 +230,9 @@ public final class Supervisor implements AutoCloseable {
     TopologyConfig.Postgres pg = config.postgres();
     jdbcUrl = "jdbc:postgresql://" + address(pg.listen()) + "/" + pg.database();
     if (pg.mode().equals("external")) {
+      // Not ours to run: check that it answers with these credentials, and create the database if missing.
+      PostgresServer.builder().external(true).bindAddress(pg.listen().getHostString()).port(pg.listen().getPort())
+          .database(pg.database()).user(pg.user()).password(pg.password()).build().start();
       return null;
     }
     ManagedMember.Starter starter = () -> {
@@ -484,7 +497,7 @@ public final class Supervisor implements AutoCloseable {
       return this;
     }
 
-    /** The scheduler for restart delays; default a daemon thread of the supervisor's own. */
+    /** The scheduler for restart delays; default a daemon thread of the supervisor's own, shut down by {@link Supervisor#close()}. */
     public Builder scheduler(ScheduledExecutorService scheduler) {
       this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
       return this;

@@ -27,6 +27,12 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theDocumentedExampleIsExactlyTheDefaults() {
+    // docs/scalestack.example.yaml lists every key with its default: keep it true.
+    assertThat(ConfigLoader.load(Path.of("../docs/scalestack.example.yaml"))).isEqualTo(ConfigLoader.defaults());
+  }
+
+  @Test
   void readsEveryGivenField() {
     TopologyConfig config = ConfigLoader.parse("s.yaml", """
         home: /tmp/ss
