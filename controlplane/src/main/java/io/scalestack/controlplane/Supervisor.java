@@ -48,6 +48,8 @@ public final class Supervisor implements AutoCloseable {
   public static final String WEB_POOL = "web";
 
   private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
+  /** An external engine is already running, or should be: do not wait long for it. */
+  private static final Duration EXTERNAL_CHECK_TIMEOUT = Duration.ofSeconds(5);
 
   private final TopologyConfig config;
   private final MemberLauncher launcher;
@@ -207,7 +209,7 @@ public final class Supervisor implements AutoCloseable {
     if (redis.mode().equals("external")) {
       // Not ours to run: only check now that it answers, so a wrong address fails start-up clearly.
       RedisServer.builder().external(true).bindAddress(redis.listen().getHostString()).port(redis.listen().getPort())
-          .build().start();
+          .startupTimeout(EXTERNAL_CHECK_TIMEOUT).build().start();
       return null;
     }
     ManagedMember.Starter starter = () -> {
@@ -232,7 +234,8 @@ public final class Supervisor implements AutoCloseable {
     if (pg.mode().equals("external")) {
       // Not ours to run: check that it answers with these credentials, and create the database if missing.
       PostgresServer.builder().external(true).bindAddress(pg.listen().getHostString()).port(pg.listen().getPort())
-          .database(pg.database()).user(pg.user()).password(pg.password()).build().start();
+          .database(pg.database()).user(pg.user()).password(pg.password())
+          .startupTimeout(EXTERNAL_CHECK_TIMEOUT).build().start();
       return null;
     }
     ManagedMember.Starter starter = () -> {

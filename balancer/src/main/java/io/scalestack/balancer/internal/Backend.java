@@ -4,6 +4,7 @@ import io.scalestack.balancer.BackendState;
 import io.scalestack.balancer.BackendStatus;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -28,7 +29,11 @@ final class Backend {
   private final InetSocketAddress address;
   private final ConnectionPool pool;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicLong bytesInFlight = new AtomicLong();
   private final LongAdder requests = new LongAdder();
+  private final ResponseTime responseTime = new ResponseTime();
+
+  private volatile int weight = 1;
 
   private volatile boolean up;
   private volatile boolean draining;
@@ -75,6 +80,32 @@ final class Backend {
 
   long requests() {
     return requests.sum();
+  }
+
+  /** The backend's share relative to the others (1..256, default 1), for the weighted algorithms. */
+  int weight() {
+    return weight;
+  }
+
+  void weight(int weight) {
+    if (weight < 1 || weight > 256) {
+      throw new IllegalArgumentException("weight: " + weight + " (expected: 1..256)");
+    }
+    this.weight = weight;
+  }
+
+  /** Request and response bytes on their way through this backend, for bandwidth balancing. */
+  long bytesInFlight() {
+    return bytesInFlight.get();
+  }
+
+  void addBytesInFlight(long delta) {
+    bytesInFlight.addAndGet(delta);
+  }
+
+  /** How long this backend takes to start answering, for response-time balancing. */
+  ResponseTime responseTime() {
+    return responseTime;
   }
 
   /** An attempt to send a request here starts (counted before a connection is acquired). */

@@ -38,6 +38,7 @@ final class Exchange {
   private final FrontendHandler frontend;
   private final EventLoop loop;
   private final FullHttpRequest request;
+  private final RequestContext context;
   private final HttpMethod method;
   private final HttpVersion clientVersion;
   private final boolean keepAlive;
@@ -54,11 +55,12 @@ final class Exchange {
    *     by the exchange from here on
    */
   Exchange(BalancerCore core, FrontendHandler frontend, EventLoop loop, FullHttpRequest request,
-      HttpMethod method, HttpVersion clientVersion, boolean keepAlive) {
+      RequestContext context, HttpMethod method, HttpVersion clientVersion, boolean keepAlive) {
     this.core = core;
     this.frontend = frontend;
     this.loop = loop;
     this.request = request;
+    this.context = context;
     this.method = method;
     this.clientVersion = clientVersion;
     this.keepAlive = keepAlive;
@@ -92,7 +94,7 @@ final class Exchange {
   }
 
   private void attempt() {
-    Backend backend = core.membership().select(tried);
+    Backend backend = core.membership().select(tried, context);
     if (backend == null) {
       finishWithError(HttpResponseStatus.SERVICE_UNAVAILABLE, "no backend is available", null);
       return;
@@ -111,7 +113,7 @@ final class Exchange {
   }
 
   private void acquireFailed(Attempt attempt, Throwable cause) {
-    attempt.backend.endRequest();
+    attempt.end();
     String reason;
     if (cause instanceof PoolUnavailableException) {
       reason = "no-connection";
@@ -129,7 +131,7 @@ final class Exchange {
   }
 
   private void failed(Attempt attempt, Throwable cause, boolean requestSent, boolean responseStarted) {
-    attempt.backend.endRequest();
+    attempt.end();
     boolean safe = !responseStarted && (!requestSent || idempotent);
     if (safe && canRetry()) {
       if (attempt.reused) {
@@ -148,7 +150,7 @@ final class Exchange {
   }
 
   private void timedOut(Attempt attempt) {
-    attempt.backend.endRequest();
+    attempt.end();
     long millis = core.settings().responseTimeout().toMillis();
     log.warn("{} {} to {}: no response within {} ms", method, request.uri(), attempt.backend, millis);
     finishWithError(HttpResponseStatus.GATEWAY_TIMEOUT, "the backend did not answer within " + millis + " ms",
@@ -156,7 +158,9 @@ final class Exchange {
   }
 
   private void responded(Attempt attempt, FullHttpResponse response) {
-    attempt.backend.endRequest();
+    long now = System.nanoTime();
+    attempt.backend.responseTime().record(now - attempt.startNanos, now);
+    attempt.end();
     complete(response, attempt.backend);
   }
 
@@ -194,10 +198,20 @@ final class Exchange {
   /** One try on one backend; its callbacks arrive on the backend connection's loop. */
   private final class Attempt implements BackendHandler.Listener {
     final Backend backend;
+    final long startNanos = System.nanoTime();
+    final long requestBytes;
     boolean reused;
 
     Attempt(Backend backend) {
       this.backend = backend;
+      this.requestBytes = request.content().readableBytes();
+      backend.addBytesInFlight(requestBytes);
+    }
+
+    /** This attempt is over, whatever its outcome; exactly once. */
+    void end() {
+      backend.addBytesInFlight(-requestBytes);
+      backend.endRequest();
     }
 
     void acquired(Future<? super ConnectionPool.Lease> future) {

@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
+import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -118,7 +119,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     HttpVersion clientVersion = request.protocolVersion();
     FullHttpRequest outbound =
         ProxyHeaders.toBackend(request, ctx.channel().remoteAddress(), ctx.channel().localAddress());
-    Exchange exchange = new Exchange(core, this, ctx.channel().eventLoop(), outbound, method, clientVersion, keepAlive);
+    RequestContext context = new RequestContext(
+        ctx.channel().remoteAddress() instanceof InetSocketAddress client ? client : null, outbound);
+    Exchange exchange =
+        new Exchange(core, this, ctx.channel().eventLoop(), outbound, context, method, clientVersion, keepAlive);
     core.exchangeStarted();
     exchange.start();
   }

@@ -12,7 +12,7 @@ final class LeastConnectionsSelector implements BackendSelector {
   private final AtomicLong offset = new AtomicLong();
 
   @Override
-  public Backend select(List<Backend> candidates) {
+  public Backend select(List<Backend> candidates, RequestContext request) {
     int n = candidates.size();
     int start = (int) Math.floorMod(offset.getAndIncrement(), (long) n);
     Backend best = null;

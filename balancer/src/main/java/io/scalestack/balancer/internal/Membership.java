@@ -54,7 +54,7 @@ final class Membership {
    * (a retry goes to another backend when there is one), else any selectable one; null if none
    * is selectable.
    */
-  Backend select(Set<Backend> tried) {
+  Backend select(Set<Backend> tried, RequestContext request) {
     List<Backend> current = snapshot;
     List<Backend> fresh = new ArrayList<>(current.size());
     List<Backend> any = new ArrayList<>(current.size());
@@ -67,8 +67,8 @@ final class Membership {
       }
     }
     if (!fresh.isEmpty()) {
-      return selector.select(fresh);
+      return selector.select(fresh, request);
     }
-    return any.isEmpty() ? null : selector.select(any);
+    return any.isEmpty() ? null : selector.select(any, request);
   }
 }

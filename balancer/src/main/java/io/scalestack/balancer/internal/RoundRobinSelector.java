@@ -9,7 +9,7 @@ final class RoundRobinSelector implements BackendSelector {
   private final AtomicLong next = new AtomicLong();
 
   @Override
-  public Backend select(List<Backend> candidates) {
+  public Backend select(List<Backend> candidates, RequestContext request) {
     return candidates.get((int) Math.floorMod(next.getAndIncrement(), (long) candidates.size()));
   }
 }
