@@ -3,7 +3,6 @@ package io.scalestack.observability;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.FileAppender;
 import java.io.IOException;
@@ -23,8 +22,8 @@ public final class JsonLogging {
   private JsonLogging() {}
 
   /**
-   * Replaces the root logger's appenders by one that appends JSON lines to {@code logFile}, and
-   * tags every line's context with {@code member}.
+   * Replaces the root logger's appenders by one that appends JSON lines ({@link JsonLineEncoder})
+   * to {@code logFile}, each naming {@code member}.
    */
   public static void toFile(String member, Path logFile) {
     try {
@@ -38,14 +37,9 @@ public final class JsonLogging {
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     context.putProperty("member", member);
 
-    JsonEncoder encoder = new JsonEncoder();
+    JsonLineEncoder encoder = new JsonLineEncoder();
     encoder.setContext(context);
-    // One readable line: the formatted message instead of pattern + arguments.
-    encoder.setWithFormattedMessage(true);
-    encoder.setWithMessage(false);
-    encoder.setWithArguments(false);
-    encoder.setWithSequenceNumber(false);
-    encoder.setWithNanoseconds(false);
+    encoder.setMember(member);
     encoder.start();
 
     FileAppender<ILoggingEvent> appender = new FileAppender<>();

@@ -35,7 +35,15 @@ class TelemetryTest {
     JsonLogging.toFile("web-1", file);
     LoggerFactory.getLogger("test").info("hello {}", "world");
 
-    String firstLine = Files.readAllLines(file).get(0);
-    assertThat(firstLine).startsWith("{").endsWith("}").contains("\"formattedMessage\":\"hello world\"").contains("\"member\":\"web-1\"");
+    LoggerFactory.getLogger("test").warn("quote \" and\nnewline", new IllegalStateException("boom"));
+
+    var lines = Files.readAllLines(file);
+    assertThat(lines).hasSize(2);
+    assertThat(lines.get(0)).startsWith("{\"time\":\"").endsWith("}")
+        .contains("\"level\":\"INFO\",\"member\":\"web-1\",\"logger\":\"test\"")
+        .contains("\"message\":\"hello world\"")
+        .doesNotContain("\"error\"");
+    assertThat(lines.get(1)).contains("\"message\":\"quote \\\" and\\nnewline\"")
+        .contains("\"error\":\"java.lang.IllegalStateException: boom\\n\\tat ");
   }
 }
