@@ -5,6 +5,7 @@ import io.scalestack.balancer.HealthCheck;
 import io.scalestack.balancer.LoadBalancer;
 import io.scalestack.observability.Telemetry;
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +31,7 @@ final class LbCommand implements Callable<Integer> {
   @Option(names = "--listen", defaultValue = "127.0.1.1:8080", description = "host:port for clients (default: ${DEFAULT-VALUE}).")
   String listen;
 
-  @Option(names = "--admin", defaultValue = "127.0.1.1:8404", description = "host:port of the admin API: /backends, /health, /metrics (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--admin", description = "host:port of the admin API: /backends, /health, /metrics (default: port 8404 on the --listen host).")
   String admin;
 
   @Option(names = "--backend", description = "A backend, [name=]host:port; repeatable. More can be added at run time: PUT /backends/{name} on the admin API.")
@@ -68,9 +69,11 @@ final class LbCommand implements Callable<Integer> {
     MemberRuntime.logTo(name, logFile);
     LoadBalancer.Builder builder;
     try {
+      var listenAddress = Addresses.parse("--listen", listen);
       builder = LoadBalancer.builder()
-          .listen(Addresses.parse("--listen", listen))
-          .adminListen(Addresses.parse("--admin", admin))
+          .listen(listenAddress)
+          .adminListen(admin != null ? Addresses.parse("--admin", admin)
+              : new InetSocketAddress(listenAddress.getHostString(), 8404))
           .algorithm(Algorithm.parse(algorithm))
           .retries(retries)
           .healthCheck(HealthCheck.builder()
@@ -99,7 +102,7 @@ final class LbCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static String hostPort(java.net.InetSocketAddress address) {
+  private static String hostPort(InetSocketAddress address) {
     return address.getHostString() + ":" + address.getPort();
   }
 }
