@@ -67,7 +67,7 @@ class RetryTest {
     RawBackend b = track(RawBackend.start("b", RawBackend.Mode.ANSWER));
     RawBackend c = track(RawBackend.start("c", RawBackend.Mode.ANSWER));
     ManualScheduler scheduler = new ManualScheduler();
-    LoadBalancer lb = track(balancer(scheduler)
+    LoadBalancer lb = track(balancer(scheduler).retryIdempotent(true)
         .backend("a", a.address()).backend("b", b.address()).backend("c", c.address()).build().start());
     awaitAllUp(lb, scheduler);
 
@@ -106,11 +106,11 @@ class RetryTest {
   }
 
   @Test
-  void retriesAGetWhenTheBackendClosesWithoutAnswering() throws Exception {
+  void retriesAGetWhenTheBackendClosesWithoutAnsweringIfIdempotentRetriesAreOn() throws Exception {
     RawBackend crashing = track(RawBackend.start("crashing", RawBackend.Mode.CLOSE_WITHOUT_ANSWER));
     TestBackend healthy = track(TestBackend.start("healthy"));
     ManualScheduler scheduler = new ManualScheduler();
-    LoadBalancer lb = track(balancer(scheduler)
+    LoadBalancer lb = track(balancer(scheduler).retryIdempotent(true)
         .backend("crashing", crashing.address()).backend("healthy", healthy.address()).build().start());
     awaitAllUp(lb, scheduler);
 
@@ -157,10 +157,10 @@ class RetryTest {
   }
 
   @Test
-  void aStalePooledConnectionDoesNotFailARequest() throws Exception {
+  void aStalePooledConnectionDoesNotFailAnIdempotentRequestWhenRetriesAreOn() throws Exception {
     RawBackend flaky = track(RawBackend.start("flaky", RawBackend.Mode.ANSWER_FIRST_THEN_CLOSE));
     ManualScheduler scheduler = new ManualScheduler();
-    LoadBalancer lb = track(balancer(scheduler).backend("flaky", flaky.address()).build().start());
+    LoadBalancer lb = track(balancer(scheduler).retryIdempotent(true).backend("flaky", flaky.address()).build().start());
     awaitAllUp(lb, scheduler);
 
     for (int i = 0; i < 5; i++) {

@@ -22,7 +22,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code scalestack_lb_request_duration_seconds{backend}} — time from the complete request
  *       to its response, with histogram buckets;
  *   <li>{@code scalestack_lb_retries_total{reason}} — retries: {@code connect-failure}, {@code
- *       no-connection}, {@code send-failure}, {@code empty-response};
+ *       no-connection}, {@code send-failure} (never reached the backend), {@code empty-response}
+ *       (an idempotent request retried after its connection died without an answer);
+ *   <li>{@code scalestack_lb_retry_budget_exhausted_total} — retries refused by the retry budget;
  *   <li>{@code scalestack_lb_ejections_total{backend}} — backends taken down after a connect
  *       failure;
  *   <li>{@code scalestack_lb_health_checks_total{backend,result}};
@@ -62,6 +64,13 @@ final class ProxyMetrics {
     Counter.builder("scalestack.lb.retries")
         .description("Requests retried, by reason")
         .tags("reason", reason)
+        .register(registry)
+        .increment();
+  }
+
+  void retryBudgetExhausted() {
+    Counter.builder("scalestack.lb.retry.budget.exhausted")
+        .description("Retries refused because the retry budget was spent")
         .register(registry)
         .increment();
   }
