@@ -41,6 +41,28 @@ final class RawClient implements AutoCloseable {
     return read(false);
   }
 
+  /** Reads a status line and header section only; the body stays in the stream. */
+  Response readHeadOnly() throws IOException {
+    return read(true);
+  }
+
+  /** Reads exactly {@code n} bytes of a body. */
+  String readBytes(int n) throws IOException {
+    byte[] bytes = in.readNBytes(n);
+    if (bytes.length < n) {
+      throw new IOException("connection closed after " + bytes.length + " of " + n + " bytes");
+    }
+    return new String(bytes, StandardCharsets.ISO_8859_1);
+  }
+
+  InputStream input() {
+    return in;
+  }
+
+  OutputStream output() {
+    return out;
+  }
+
   /** Reads the response to a HEAD request: no body, whatever Content-Length says. */
   Response readHead() throws IOException {
     return read(true);

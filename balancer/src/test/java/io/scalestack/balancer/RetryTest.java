@@ -129,11 +129,54 @@ class RetryTest {
   }
 
   @Test
-  void doesNotRetryAPostThatReachedABackendWhichThenDied() throws Exception {
+  void doesNotRetryAGetThatReachedABackendUnlessIdempotentRetriesAreOn() throws Exception {
     RawBackend crashing = track(RawBackend.start("crashing", RawBackend.Mode.CLOSE_WITHOUT_ANSWER));
     TestBackend healthy = track(TestBackend.start("healthy"));
     ManualScheduler scheduler = new ManualScheduler();
     LoadBalancer lb = track(balancer(scheduler)
+        .backend("crashing", crashing.address()).backend("healthy", healthy.address()).build().start());
+    awaitAllUp(lb, scheduler);
+
+    int badGateway = 0;
+    for (int i = 0; i < 4; i++) {
+      HttpResponse<String> response = get(lb.address(), "/page/" + i);
+      if (response.statusCode() == 502) {
+        badGateway++;
+      } else {
+        assertThat(response.statusCode()).isEqualTo(200);
+      }
+    }
+
+    assertThat(crashing.received("GET")).isEqualTo(2).isEqualTo(badGateway);
+    assertThat(healthy.requests()).isEqualTo(2);
+  }
+
+  @Test
+  void theRetryBudgetCapsRetriesOfRequestsThatMayHaveReachedABackend() throws Exception {
+    RawBackend a = track(RawBackend.start("a", RawBackend.Mode.CLOSE_WITHOUT_ANSWER));
+    RawBackend b = track(RawBackend.start("b", RawBackend.Mode.CLOSE_WITHOUT_ANSWER));
+    ManualScheduler scheduler = new ManualScheduler();
+    LoadBalancer lb = track(balancer(scheduler).retryIdempotent(true).retries(1).retryBudgetPercent(0)
+        .backend("a", a.address()).backend("b", b.address()).build().start());
+    awaitAllUp(lb, scheduler);
+
+    for (int i = 0; i < 20; i++) {
+      assertThat(get(lb.address(), "/doomed/" + i).statusCode()).isEqualTo(502);
+    }
+
+    // 20 first attempts, and retries only up to the budget's floor of 10 per window
+    assertThat(a.received("GET") + b.received("GET")).isEqualTo(30);
+    String metrics = get(lb.adminAddress(), "/metrics").body();
+    assertThat(metrics).containsPattern("scalestack_lb_retry_budget_exhausted_total\\{.*} 10.0");
+    assertThat(metrics).containsPattern("scalestack_lb_retries_total\\{.*reason=\"empty-response\".*} 10.0");
+  }
+
+  @Test
+  void neverSendsAPostTwiceEvenWithIdempotentRetriesOn() throws Exception {
+    RawBackend crashing = track(RawBackend.start("crashing", RawBackend.Mode.CLOSE_WITHOUT_ANSWER));
+    TestBackend healthy = track(TestBackend.start("healthy"));
+    ManualScheduler scheduler = new ManualScheduler();
+    LoadBalancer lb = track(balancer(scheduler).retryIdempotent(true)
         .backend("crashing", crashing.address()).backend("healthy", healthy.address()).build().start());
     awaitAllUp(lb, scheduler);
 

@@ -1,0 +1,180 @@
+package io.scalestack.balancer;
+
+import static io.scalestack.balancer.Fixtures.awaitAllUp;
+import static io.scalestack.balancer.Fixtures.balancer;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Bodies stream through the balancer in both directions, and a side that does not read slows the
+ * other down instead of filling the balancer's memory.
+ */
+class StreamingTest {
+
+  private static final int BIG = 128 * 1024 * 1024;
+  // far below BIG, far above what socket buffers and the balancer's water marks can hold
+  private static final long BUFFERED_AT_MOST = 40L * 1024 * 1024;
+
+  private final List<AutoCloseable> resources = new ArrayList<>();
+  private ScriptedBackend backend;
+  private LoadBalancer lb;
+
+  @BeforeEach
+  void start() throws Exception {
+    backend = ScriptedBackend.start();
+    resources.add(backend);
+    ManualScheduler scheduler = new ManualScheduler();
+    lb = balancer(scheduler).maxContentLengthBytes(256 * 1024 * 1024).backend("web", backend.address()).build().start();
+    resources.add(lb);
+    awaitAllUp(lb, scheduler);
+  }
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (AutoCloseable resource : resources.reversed()) {
+      resource.close();
+    }
+  }
+
+  @Test
+  void aRequestBodyReachesTheBackendBeforeTheClientFinishedSendingIt() throws Exception {
+    try (RawClient client = new RawClient(lb.address())) {
+      client.send("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello");
+      ScriptedBackend.Connection connection = backend.next();
+      assertThat(connection.requestLine()).isEqualTo("POST /up HTTP/1.1");
+      // the first half arrives while the client still holds the second
+      assertThat(new String(connection.in().readNBytes(5))).isEqualTo("hello");
+      client.send("world");
+      assertThat(new String(connection.in().readNBytes(5))).isEqualTo("world");
+      connection.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      assertThat(client.read().body()).isEqualTo("ok");
+    }
+  }
+
+  @Test
+  void aChunkedRequestBodyStreamsChunkByChunk() throws Exception {
+    try (RawClient client = new RawClient(lb.address())) {
+      client.send("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+      ScriptedBackend.Connection connection = backend.next();
+      assertThat(connection.headers()).contains("transfer-encoding: chunked");
+      assertThat(ScriptedBackend.readLine(connection.in())).isEqualTo("5");
+      assertThat(new String(connection.in().readNBytes(7))).isEqualTo("hello\r\n");
+      client.send("0\r\n\r\n");
+      assertThat(ScriptedBackend.readLine(connection.in())).isEqualTo("0");
+      assertThat(ScriptedBackend.readLine(connection.in())).isEmpty();
+      connection.write("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+      assertThat(client.read().status()).isEqualTo(201);
+    }
+  }
+
+  @Test
+  void aResponseBodyReachesTheClientBeforeTheBackendFinishedSendingIt() throws Exception {
+    try (RawClient client = new RawClient(lb.address())) {
+      client.send("GET /down HTTP/1.1\r\nHost: x\r\n\r\n");
+      ScriptedBackend.Connection connection = backend.next();
+      connection.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello");
+      RawClient.Response head = client.readHeadOnly();
+      assertThat(head.status()).isEqualTo(200);
+      assertThat(head.header("content-length")).isEqualTo("10");
+      assertThat(client.readBytes(5)).isEqualTo("hello");
+      connection.write("world");
+      assertThat(client.readBytes(5)).isEqualTo("world");
+    }
+  }
+
+  @Test
+  void aClientThatStopsReadingStopsTheBackendInsteadOfFillingMemory() throws Exception {
+    try (RawClient client = new RawClient(lb.address())) {
+      client.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+      ScriptedBackend.Connection connection = backend.next();
+      AtomicLong written = new AtomicLong();
+      Thread writer = Thread.ofVirtual().start(() -> {
+        try {
+          connection.write("HTTP/1.1 200 OK\r\nContent-Length: " + BIG + "\r\n\r\n");
+          pump(connection.out(), BIG, written);
+        } catch (IOException e) {
+          // the test ends by closing the connections
+        }
+      });
+
+      awaitStalled(written);
+      assertThat(written.get()).as("bytes the backend got rid of while the client read nothing").isLessThan(BUFFERED_AT_MOST);
+
+      RawClient.Response head = client.readHeadOnly();
+      assertThat(head.status()).isEqualTo(200);
+      assertThat(drain(client.input(), BIG)).isEqualTo(BIG);
+      writer.join();
+    }
+  }
+
+  @Test
+  void aBackendThatStopsReadingStopsTheClientInsteadOfFillingMemory() throws Exception {
+    try (RawClient client = new RawClient(lb.address())) {
+      client.send("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: " + BIG + "\r\n\r\n");
+      ScriptedBackend.Connection connection = backend.next();
+      AtomicLong written = new AtomicLong();
+      Thread writer = Thread.ofVirtual().start(() -> {
+        try {
+          pump(client.output(), BIG, written);
+        } catch (IOException e) {
+          // the test ends by closing the connections
+        }
+      });
+
+      awaitStalled(written);
+      assertThat(written.get()).as("bytes the client got rid of while the backend read nothing").isLessThan(BUFFERED_AT_MOST);
+
+      assertThat(drain(connection.in(), BIG)).isEqualTo(BIG);
+      writer.join();
+      connection.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+      assertThat(client.read().status()).isEqualTo(200);
+    }
+  }
+
+  private static void pump(OutputStream out, long total, AtomicLong written) throws IOException {
+    byte[] block = new byte[64 * 1024];
+    Arrays.fill(block, (byte) 'x');
+    while (written.get() < total) {
+      int n = (int) Math.min(block.length, total - written.get());
+      out.write(block, 0, n);
+      written.addAndGet(n);
+    }
+    out.flush();
+  }
+
+  private static long drain(InputStream in, long total) throws IOException {
+    byte[] buffer = new byte[256 * 1024];
+    long read = 0;
+    while (read < total) {
+      int n = in.read(buffer, 0, (int) Math.min(buffer.length, total - read));
+      if (n < 0) {
+        break;
+      }
+      read += n;
+    }
+    return read;
+  }
+
+  // progress stopped: two polls in a row saw the same count
+  private static void awaitStalled(AtomicLong written) {
+    long[] last = {-1};
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(300)).until(() -> {
+      long now = written.get();
+      boolean stalled = now > 0 && now == last[0];
+      last[0] = now;
+      return stalled;
+    });
+  }
+}
