@@ -395,6 +395,31 @@ class ConformanceTest {
   }
 
   @Test
+  void relaysAChunkedResponseToAnHttp10ClientUnchunkedAndCloses() throws Exception {
+    try (RawClient client = new RawClient(lb.address())) {
+      client.send("GET /chunked HTTP/1.0\r\n\r\n");
+      RawClient.Response head = client.readHeadOnly();
+      assertThat(head.status()).isEqualTo(200);
+      assertThat(head.header("transfer-encoding")).isNull();
+      assertThat(head.header("connection")).isEqualTo("close");
+      // RFC 9112 §6.3: without a length, the body ends where the connection does
+      assertThat(new String(client.input().readAllBytes())).isEqualTo("hello world");
+    }
+  }
+
+  @Test
+  void anErrorAnsweringHeadHasNoBody() throws Exception {
+    try (RawClient client = new RawClient(lb.address())) {
+      client.send("HEAD /close HTTP/1.1\r\nHost: x\r\n\r\n");
+      RawClient.Response response = client.readHead();
+      assertThat(response.status()).isEqualTo(502);
+      assertThat(response.header("content-length")).isNotNull();
+      client.send("GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(client.read().body()).isEqualTo("/next");
+    }
+  }
+
+  @Test
   void answersPipelinedRequestsInOrder() throws Exception {
     try (RawClient client = new RawClient(lb.address())) {
       client.send("GET /one HTTP/1.1\r\nHost: x\r\n\r\n"

@@ -106,6 +106,33 @@ class ProtocolTest {
   }
 
   @Test
+  void writesOneAccessLogLinePerRequest() throws Exception {
+    ch.qos.logback.classic.Logger access =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.scalestack.balancer.access");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    access.addAppender(lines);
+    ch.qos.logback.classic.Level level = access.getLevel();
+    access.setLevel(ch.qos.logback.classic.Level.INFO);
+    try {
+      assertThat(get(lb.address(), "/logged?x=1").statusCode()).isEqualTo(200);
+      try (RawClient client = new RawClient(lb.address())) {
+        client.send("GET /bad\u0000 HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(client.read().status()).isEqualTo(400);
+      }
+    } finally {
+      access.detachAppender(lines);
+      access.setLevel(level);
+    }
+    assertThat(lines.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+        .satisfiesExactly(
+            line -> assertThat(line).matches("client=127\\.0\\.0\\.1:\\d+ method=GET uri=/logged\\?x=1 status=200 "
+                + "backend=a bytes_in=0 bytes_out=1 duration_ms=\\d+\\.\\d\\d"),
+            line -> assertThat(line).startsWith("client=127.0.0.1:").contains(" status=400 backend=none "));
+  }
+
+  @Test
   void rejectsAnHttp11RequestWithoutHost() throws Exception {
     try (RawClient client = new RawClient(lb.address())) {
       client.send("GET / HTTP/1.1\r\n\r\n");

@@ -23,7 +23,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *
  * <p>It answers by path: {@code /health} for health checks (not recorded); {@code /status/NNN}
  * with that status (no body for 204 and 304); {@code /hop} with hop-by-hop response fields;
- * {@code /chunked} with a chunked body; {@code HEAD} with a Content-Length and no body; anything
+ * {@code /chunked} with a chunked body; {@code /close} by closing the connection without an answer; {@code HEAD} with a Content-Length and no body; anything
  * else with 200 and the request target as body. Keep-alive; a connection that sends a malformed
  * request is closed.
  */
@@ -134,6 +134,10 @@ final class RecordingBackend implements AutoCloseable {
           return;
         }
         requests.add(new Request(line, List.copyOf(headers), body));
+        if (parts[1].equals("/close")) {
+          // a crash after reading the request: no answer at all
+          return;
+        }
         out.write(answer(parts[0], parts[1]).getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
       }

@@ -70,6 +70,8 @@ final class Exchange {
   private Backend staleBackend;
   private boolean responseStarted;
   private boolean done;
+  private long bytesIn;
+  private long bytesOut;
 
   /**
    * @param head the request head as it goes to backends (see {@link ProxyHeaders#toBackend})
@@ -152,6 +154,7 @@ final class Exchange {
       content.release();
       return;
     }
+    bytesIn += content.content().readableBytes();
     HttpContent toSend = content;
     if (replay != null) {
       int n = content.content().readableBytes();
@@ -364,7 +367,9 @@ final class Exchange {
       content.release();
       return;
     }
-    a.received(content.content().readableBytes());
+    int n = content.content().readableBytes();
+    a.received(n);
+    bytesOut += n;
     if (content instanceof LastHttpContent) {
       a.end();
       attempt = null;
@@ -390,7 +395,12 @@ final class Exchange {
       pending.forEach(HttpContent::release);
       pending = null;
     }
-    core.metrics().request(backend == null ? "none" : backend.name(), status, System.nanoTime() - startNanos);
+    long nanos = System.nanoTime() - startNanos;
+    String name = backend == null ? "none" : backend.name();
+    core.metrics().request(name, status, nanos);
+    if (AccessLog.enabled()) {
+      AccessLog.log(context.client(), method, uri, status, name, bytesIn, bytesOut, nanos);
+    }
   }
 
   private void releaseReplay() {

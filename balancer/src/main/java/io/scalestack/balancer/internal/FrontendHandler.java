@@ -257,6 +257,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   void respondError(Exchange exchange, HttpResponseStatus status, String message) {
     if (exchange == null) {
       core.metrics().request("none", status.code(), 0);
+      if (AccessLog.enabled()) {
+        AccessLog.log(ctx.channel().remoteAddress() instanceof InetSocketAddress client ? client : null, "-", "-",
+            status.code(), "none", 0, 0, 0);
+      }
     }
     FullHttpResponse response = Json.error(status, message);
     boolean keepAlive = exchange != null && exchange.keepAlive() && exchange.requestComplete()
@@ -266,7 +270,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     if (!keepAlive) {
       closeAfterResponse = true;
     }
-    encoder.headRequest(false);
+    // an error answering a HEAD request keeps its Content-Length but sends no body
+    encoder.headRequest(exchange != null && HttpMethod.HEAD.equals(exchange.method()));
     if (exchange == null) {
       // a refused request: nothing more is read
       current = null;

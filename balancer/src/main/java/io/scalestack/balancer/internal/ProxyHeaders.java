@@ -116,10 +116,11 @@ final class ProxyHeaders {
     if (code < 200 || code == 204) {
       // RFC 9110 §8.6, RFC 9112 §6.1: neither field in a 1xx or 204 response
       headers.remove(HttpHeaderNames.CONTENT_LENGTH);
-    } else if (chunked) {
+    } else if (chunked && clientVersion.equals(HttpVersion.HTTP_1_1)) {
       headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
     } else if (!headers.contains(HttpHeaderNames.CONTENT_LENGTH) && !HttpMethod.HEAD.equals(method) && code != 304) {
-      // the backend delimits the body by closing: re-frame it for an HTTP/1.1 client, or close
+      // the body is delimited by the backend closing, or chunked for an HTTP/1.0 client that cannot
+      // read chunks: chunk it for an HTTP/1.1 client, or send it as is and close (RFC 9112 §6.3)
       if (clientVersion.equals(HttpVersion.HTTP_1_1)) {
         headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
       } else {
