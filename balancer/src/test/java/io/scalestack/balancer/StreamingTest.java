@@ -143,6 +143,53 @@ class StreamingTest {
     }
   }
 
+  @Test
+  void aWebSocketUpgradeBecomesATunnelOfRawBytes() throws Exception {
+    try (RawClient client = new RawClient(lb.address())) {
+      client.send("GET /chat HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+      ScriptedBackend.Connection connection = backend.next();
+      assertThat(connection.requestLine()).isEqualTo("GET /chat HTTP/1.1");
+      assertThat(connection.headers()).contains("upgrade: websocket", "connection: upgrade",
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==");
+      connection.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\nfirst-from-backend");
+
+      RawClient.Response head = client.readHeadOnly();
+      assertThat(head.status()).isEqualTo(101);
+      assertThat(head.header("upgrade")).isEqualTo("websocket");
+      assertThat(head.header("connection")).isEqualToIgnoringCase("upgrade");
+      assertThat(client.readBytes(18)).isEqualTo("first-from-backend");
+
+      // not HTTP any more: bytes go through untouched, both ways
+      client.send("\u0081\u0004ping\r\n\r\n");
+      assertThat(new String(connection.in().readNBytes(10), java.nio.charset.StandardCharsets.ISO_8859_1))
+          .isEqualTo("\u0081\u0004ping\r\n\r\n");
+      connection.write("\u0081\u0004pong");
+      assertThat(client.readBytes(6)).isEqualTo("\u0081\u0004pong");
+
+      connection.socket().close();
+      assertThat(client.closedByPeer()).isTrue();
+    }
+  }
+
+  @Test
+  void aRefusedUpgradeLeavesAnOrdinaryKeptAliveConnection() throws Exception {
+    try (RawClient client = new RawClient(lb.address())) {
+      client.send("GET /chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+      ScriptedBackend.Connection connection = backend.next();
+      connection.write("HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno");
+      RawClient.Response refused = client.read();
+      assertThat(refused.status()).isEqualTo(403);
+      assertThat(refused.body()).isEqualTo("no");
+
+      client.send("GET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(connection.readHead()).contains("host: x").first().isEqualTo("GET /after HTTP/1.1");
+      connection.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      assertThat(client.read().body()).isEqualTo("ok");
+    }
+  }
+
   private static void pump(OutputStream out, long total, AtomicLong written) throws IOException {
     byte[] block = new byte[64 * 1024];
     Arrays.fill(block, (byte) 'x');

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -74,6 +75,12 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     /** The connection's outbound buffer crossed its high or low water mark. */
     void onWritabilityChanged(boolean writable);
+
+    /**
+     * The backend switched protocols (101) as the request asked; reading is paused until {@link
+     * #splice} joins this connection to the client's. Nothing more is reported.
+     */
+    void onUpgrade(HttpResponse head);
   }
 
   /** Builds the pipeline of each backend connection. Immutable. */
@@ -114,6 +121,9 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
   private boolean headSeen;
   private boolean skippingInterim;
   private boolean responseKeepAlive;
+  private boolean upgradeRequested;
+  // after a 101: raw bytes that came before the splice
+  private java.util.ArrayList<Object> tunnelPending;
   private long responseTimeoutNanos;
   private ScheduledFuture<?> timeout;
   // how long this connection may idle in the pool: the backend's Keep-Alive timeout less a margin
@@ -178,6 +188,38 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * Joins this connection, after a 101, to {@code client}: raw bytes flow both ways from now on;
+   * then runs {@code thenOnClientLoop} on the client's loop to finish the client side. Any thread.
+   */
+  void splice(Channel client, Runnable thenOnClientLoop) {
+    if (!channel.eventLoop().inEventLoop()) {
+      channel.eventLoop().execute(() -> splice(client, thenOnClientLoop));
+      return;
+    }
+    var pipeline = channel.pipeline();
+    pipeline.remove("idle");
+    pipeline.remove("response-start");
+    // the codec hands on what it still holds (to tunnelPending) as it goes
+    pipeline.remove("codec");
+    for (Object pending : tunnelPending) {
+      client.write(pending, client.voidPromise());
+    }
+    client.flush();
+    tunnelPending = null;
+    pipeline.replace(this, "splice", new Splice(client));
+    if (client.eventLoop().inEventLoop()) {
+      thenOnClientLoop.run();
+    } else {
+      client.eventLoop().execute(thenOnClientLoop);
+    }
+    if (channel.isActive()) {
+      channel.config().setAutoRead(true);
+    } else {
+      Splice.closeOnFlush(client);
+    }
+  }
+
   /** Gives up on the request: the connection closes, and {@code l} hears nothing more. */
   void abort(Listener l) {
     if (channel.eventLoop().inEventLoop()) {
@@ -206,6 +248,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     headSeen = false;
     skippingInterim = false;
     responseTimeoutNanos = timeoutNanos;
+    upgradeRequested = head.headers().contains(HttpHeaderNames.UPGRADE);
     channel.config().setAutoRead(true);
     channel.write(head).addListener((ChannelFutureListener) f -> {
       if (listener != l) {
@@ -254,6 +297,14 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (tunnelPending != null) {
+      if (msg instanceof ByteBuf) {
+        tunnelPending.add(msg);
+      } else {
+        ReferenceCountUtil.release(msg);
+      }
+      return;
+    }
     Listener l = listener;
     if (l == null) {
       ReferenceCountUtil.release(msg);
@@ -269,8 +320,17 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     if (msg instanceof HttpResponse response) {
       int code = response.status().code();
       if (code == 101) {
-        ReferenceCountUtil.release(msg);
-        fail(new ProtocolException("backend switched protocols although no upgrade was requested"));
+        if (!upgradeRequested) {
+          ReferenceCountUtil.release(msg);
+          fail(new ProtocolException("backend switched protocols although no upgrade was requested"));
+          return;
+        }
+        // RFC 9110 §15.2.2: the connection is no longer HTTP; it becomes the backend half of a tunnel
+        headSeen = true;
+        unbind();
+        tunnelPending = new java.util.ArrayList<>(2);
+        channel.config().setAutoRead(false);
+        l.onUpgrade(response);
         return;
       }
       if (code >= 100 && code < 200) {
@@ -364,6 +424,11 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    if (tunnelPending != null) {
+      // closed between the 101 and the splice: the splice sees it and closes the client
+      tunnelPending.forEach(ReferenceCountUtil::release);
+      tunnelPending.clear();
+    }
     boolean started = requestStarted;
     boolean responded = responseStarted;
     Listener l = unbind();

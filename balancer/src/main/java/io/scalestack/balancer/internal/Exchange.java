@@ -383,6 +383,21 @@ final class Exchange {
     }
   }
 
+  private void upgraded(Attempt a, HttpResponse response) {
+    if (done || attempt != a) {
+      a.handler.channel().close();
+      return;
+    }
+    long now = System.nanoTime();
+    a.backend.responseTime().record(now - a.startNanos, now);
+    responseStarted = true;
+    a.end();
+    attempt = null;
+    finish(a.backend, 101);
+    core.membership().onResponse(context, a.backend, response);
+    frontend.upgrade(response, a.handler);
+  }
+
   private void finishWithError(HttpResponseStatus status, String message, Backend backend) {
     finish(backend, status.code());
     frontend.respondError(this, status, message);
@@ -498,6 +513,11 @@ final class Exchange {
           frontend.updateReading();
         }
       }, null);
+    }
+
+    @Override
+    public void onUpgrade(HttpResponse head) {
+      onLoop(() -> upgraded(this, head), null);
     }
 
     private void onLoop(Runnable task, Object toReleaseIfRejected) {

@@ -1,5 +1,7 @@
 package io.scalestack.balancer.internal;
 
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -244,6 +246,36 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     ctx.writeAndFlush(content).addListener((ChannelFutureListener) f -> responded(exchange, f.isSuccess()));
   }
 
+  /**
+   * The backend switched protocols: the 101 goes to the client, then both connections become one
+   * tunnel of raw bytes (the HTTP handlers leave both pipelines) until either side closes.
+   */
+  void upgrade(HttpResponse response, BackendHandler backend) {
+    Exchange exchange = current;
+    endExchange(exchange);
+    closed = true;
+    if (headTimer != null) {
+      headTimer.cancel(false);
+    }
+    ProxyHeaders.toClientUpgrade(response);
+    encoder.headRequest(false);
+    ctx.channel().config().setAutoRead(false);
+    // encoded at once, on this loop; the encoder can go right after
+    ctx.writeAndFlush(response, ctx.voidPromise());
+    var pipeline = ctx.pipeline();
+    pipeline.remove(encoder);
+    pipeline.remove("idle");
+    Channel client = ctx.channel();
+    // the backend side first, so that nothing the client sends meets its HTTP codec
+    backend.splice(client, () -> {
+      pipeline.replace(this, "splice", new Splice(backend.channel()));
+      // the decoder hands on, raw, whatever the client sent after its upgrade request
+      pipeline.remove(decoder);
+      client.flush();
+      client.config().setAutoRead(true);
+    });
+  }
+
   /** The response broke off after its head went out: the client can only learn it from a closed connection. */
   void abortResponse() {
     Exchange exchange = current;
@@ -303,6 +335,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     } else if (inputShutdown && queued.isEmpty()) {
       ctx.close();
     } else {
+      if (decoder.resumeAfterRefusedUpgrade()) {
+        // the bytes after a refused upgrade request are HTTP after all: parse what is buffered
+        ctx.pipeline().fireChannelRead(Unpooled.EMPTY_BUFFER);
+      }
       decoder.restartHeadClock();
       if (decoder.headStartNanos() != 0) {
         armHeadTimer();

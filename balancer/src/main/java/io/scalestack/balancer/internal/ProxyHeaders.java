@@ -50,6 +50,28 @@ final class ProxyHeaders {
   }
 
   /**
+   * Whether {@code request} asks to switch to WebSocket (RFC 6455 §4.1, RFC 9110 §7.8): an
+   * HTTP/1.1 GET with {@code Upgrade: websocket} and {@code upgrade} among its Connection options.
+   */
+  static boolean isWebSocketUpgrade(HttpRequest request) {
+    HttpHeaders headers = request.headers();
+    return HttpMethod.GET.equals(request.method())
+        && request.protocolVersion().equals(HttpVersion.HTTP_1_1)
+        && headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+        && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+  }
+
+  /** Prepares a backend's 101 response for the client: hop-by-hop fields go, the upgrade stays. */
+  static void toClientUpgrade(HttpResponse response) {
+    HttpHeaders headers = response.headers();
+    String upgrade = headers.get(HttpHeaderNames.UPGRADE);
+    removeHopByHop(headers);
+    response.setProtocolVersion(HttpVersion.HTTP_1_1);
+    headers.set(HttpHeaderNames.UPGRADE, upgrade != null ? upgrade : HttpHeaderValues.WEBSOCKET);
+    headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+  }
+
+  /**
    * Turns the client's request head into the one sent to backends, in place: HTTP/1.1,
    * origin-form target, hop-by-hop fields removed, {@code Host} from an absolute-form target or
    * kept, {@code X-Forwarded-*}, {@code Forwarded} (RFC 7239) and {@code Via} added, the body
@@ -63,8 +85,14 @@ final class ProxyHeaders {
     String host = authority != null ? authority : headers.get(HttpHeaderNames.HOST);
     List<String> forwardedFor = headers.getAll(X_FORWARDED_FOR);
     List<String> forwarded = headers.getAll(FORWARDED);
+    String upgrade = isWebSocketUpgrade(request) ? headers.get(HttpHeaderNames.UPGRADE) : null;
 
     removeHopByHop(headers);
+    if (upgrade != null) {
+      // the one hop-by-hop request a proxy passes on: the switch is end to end (RFC 9110 §7.8)
+      headers.set(HttpHeaderNames.UPGRADE, upgrade);
+      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+    }
     // the balancer answers Expect: 100-continue itself (RFC 9110 §10.1.1)
     headers.remove(HttpHeaderNames.EXPECT);
 

@@ -63,7 +63,7 @@ import java.util.List;
  */
 final class StrictRequestDecoder extends ByteToMessageDecoder {
 
-  private enum State { HEAD, BODY_FIXED, CHUNK_SIZE, CHUNK_DATA, CHUNK_DATA_END, TRAILERS, BAD }
+  private enum State { HEAD, BODY_FIXED, CHUNK_SIZE, CHUNK_DATA, CHUNK_DATA_END, TRAILERS, UPGRADE_WAIT, BAD }
 
   static final int MAX_CHUNK_SIZE_LINE = 4096;
   static final int MAX_CHUNK_EXTENSION_BYTES = 16 * 1024;
@@ -119,7 +119,22 @@ final class StrictRequestDecoder extends ByteToMessageDecoder {
 
   /** Whether a request body is being read (its head was emitted, its end was not). */
   boolean inBody() {
-    return state != State.HEAD && state != State.BAD;
+    return state != State.HEAD && state != State.BAD && state != State.UPGRADE_WAIT;
+  }
+
+  /**
+   * After an upgrade request the bytes that follow may not be HTTP: they wait, unread, until the
+   * upgrade is refused (then parsing resumes; call this, then feed the decoder) or done (then the
+   * decoder is removed and hands them on raw).
+   *
+   * @return whether the decoder was waiting
+   */
+  boolean resumeAfterRefusedUpgrade() {
+    if (state == State.UPGRADE_WAIT) {
+      state = State.HEAD;
+      return true;
+    }
+    return false;
   }
 
   @Override
@@ -175,6 +190,9 @@ final class StrictRequestDecoder extends ByteToMessageDecoder {
             return;
           }
         }
+        case UPGRADE_WAIT -> {
+          return;
+        }
         case BAD -> {
           in.skipBytes(in.readableBytes());
           return;
@@ -186,7 +204,7 @@ final class StrictRequestDecoder extends ByteToMessageDecoder {
   @Override
   protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
     decode(ctx, in, out);
-    if (state != State.HEAD && state != State.BAD) {
+    if (state != State.HEAD && state != State.BAD && state != State.UPGRADE_WAIT) {
       // the client half-closed in the middle of a body: the request can never complete
       reject(in, out, HttpResponseStatus.BAD_REQUEST, "the connection ended inside the request body");
     } else if (state == State.HEAD && headStartNanos != 0) {
@@ -355,9 +373,14 @@ final class StrictRequestDecoder extends ByteToMessageDecoder {
       return;
     }
     // a request without a body is one message, so that the proxy knows at once that it is complete
-    out.add(state == State.HEAD
-        ? new DefaultFullHttpRequest(version, method, uri, Unpooled.EMPTY_BUFFER, headers, EmptyHttpHeaders.INSTANCE)
-        : request);
+    if (state == State.HEAD) {
+      out.add(new DefaultFullHttpRequest(version, method, uri, Unpooled.EMPTY_BUFFER, headers, EmptyHttpHeaders.INSTANCE));
+      if (ProxyHeaders.isWebSocketUpgrade(request)) {
+        state = State.UPGRADE_WAIT;
+      }
+    } else {
+      out.add(request);
+    }
   }
 
   // RFC 9112 §6: how long is the body? Sets the state; false after a rejection
