@@ -62,6 +62,26 @@ class RetryTest {
   }
 
   @Test
+  void retriesAPostThatNeverReachedABackendExactlyOnceElsewhere() throws Exception {
+    TestBackend a = track(TestBackend.start("a"));
+    TestBackend b = track(TestBackend.start("b"));
+    ManualScheduler scheduler = new ManualScheduler();
+    LoadBalancer lb = track(balancer(scheduler).backend("a", a.address()).backend("b", b.address()).build().start());
+    awaitAllUp(lb, scheduler);
+
+    a.close(); // connects are refused: whatever was sent there never arrived
+
+    for (int i = 0; i < 4; i++) {
+      HttpResponse<String> response = send(HttpRequest.newBuilder(uri(lb.address(), "/orders"))
+          .POST(HttpRequest.BodyPublishers.ofString("{\"order\":" + i + "}")));
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.body()).isEqualTo("b");
+    }
+    assertThat(b.received).extracting(TestBackend.Received::body)
+        .containsExactly("{\"order\":0}", "{\"order\":1}", "{\"order\":2}", "{\"order\":3}");
+  }
+
+  @Test
   void steadyGetTrafficSeesNoErrorWhenABackendIsKilled() throws Exception {
     RawBackend a = track(RawBackend.start("a", RawBackend.Mode.ANSWER));
     RawBackend b = track(RawBackend.start("b", RawBackend.Mode.ANSWER));

@@ -59,7 +59,7 @@ final class Exchange {
   private boolean keepAlive;
   private boolean expectContinue;
   // the body so far, kept for a retry; null once it outgrew the limit
-  private List<HttpContent> replay = new ArrayList<>(2);
+  private List<HttpContent> replay;
   private int replayBytes;
   // body pieces not yet handed to a backend connection (only while replay is null)
   private List<HttpContent> pending;
@@ -92,6 +92,7 @@ final class Exchange {
     this.expectContinue = expectContinue;
     this.idempotent = isIdempotent(method);
     this.requestComplete = bodyless;
+    this.replay = bodyless ? List.of() : new ArrayList<>(2);
   }
 
   /** RFC 9110 §9.2.2: GET, HEAD, OPTIONS, TRACE, PUT and DELETE are idempotent. */
@@ -246,7 +247,9 @@ final class Exchange {
     a.handler = handler;
     a.writable = lease.channel().isWritable();
     List<HttpContent> body;
-    if (replay != null) {
+    if (replay != null && replay.isEmpty()) {
+      body = List.of();
+    } else if (replay != null) {
       body = new ArrayList<>(replay.size());
       for (HttpContent c : replay) {
         body.add(c.retainedDuplicate());
