@@ -144,6 +144,37 @@ class StreamingTest {
   }
 
   @Test
+  void aResponseThatBreaksOffAfterItsHeadClosesTheClientConnection() throws Exception {
+    try (RawClient client = new RawClient(lb.address())) {
+      client.send("GET /partial HTTP/1.1\r\nHost: x\r\n\r\n");
+      ScriptedBackend.Connection connection = backend.next();
+      connection.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello");
+      RawClient.Response head = client.readHeadOnly();
+      assertThat(head.status()).isEqualTo(200);
+      assertThat(client.readBytes(5)).isEqualTo("hello");
+      connection.socket().close();
+      // the only honest way to say "the rest is not coming": the client sees the connection end early
+      assertThat(client.closedByPeer()).isTrue();
+    }
+  }
+
+  @Test
+  void anEarlyResponseEndsTheRequestAndTheConnection() throws Exception {
+    try (RawClient client = new RawClient(lb.address())) {
+      client.send("POST /too-much HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(100));
+      ScriptedBackend.Connection connection = backend.next();
+      // RFC 9112 §9.6: a server may answer before the body is complete, then close
+      connection.write("HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      connection.socket().close();
+      RawClient.Response response = client.read();
+      assertThat(response.status()).isEqualTo(413);
+      assertThat(response.header("connection")).isEqualTo("close");
+      client.send("x".repeat(900));
+      assertThat(client.closedByPeer()).isTrue();
+    }
+  }
+
+  @Test
   void aWebSocketUpgradeBecomesATunnelOfRawBytes() throws Exception {
     try (RawClient client = new RawClient(lb.address())) {
       client.send("GET /chat HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n"

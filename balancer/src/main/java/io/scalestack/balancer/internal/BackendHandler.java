@@ -9,8 +9,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -24,6 +24,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.ProtocolException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -38,7 +39,10 @@ import org.slf4j.LoggerFactory;
  * sent request it gives the connection back to the pool (when the response allows keep-alive and
  * the connection is not too old for the backend's keep-alive timeout), otherwise it closes it. A
  * connection that receives bytes while idle is closed (a backend must not answer a request that
- * was not sent); one that stays idle for the idle timeout is evicted.
+ * was not sent); one that stays idle for the idle timeout is evicted; one whose backend announced
+ * {@code Keep-Alive: timeout=N} is not lent once idle for N seconds less {@link
+ * #KEEP_ALIVE_MARGIN_NANOS} (see {@link #expired}). After a 101 to a WebSocket upgrade request
+ * the connection leaves HTTP: {@link #splice} makes it one half of a raw-byte tunnel.
  *
  * <p>Every method that a request's {@link Exchange} calls may be called from any thread: it runs
  * on the connection's event loop (at once when already there), and is ignored unless the given
@@ -123,7 +127,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
   private boolean responseKeepAlive;
   private boolean upgradeRequested;
   // after a 101: raw bytes that came before the splice
-  private java.util.ArrayList<Object> tunnelPending;
+  private ArrayList<Object> tunnelPending;
   private long responseTimeoutNanos;
   private ScheduledFuture<?> timeout;
   // how long this connection may idle in the pool: the backend's Keep-Alive timeout less a margin
@@ -328,7 +332,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         // RFC 9110 §15.2.2: the connection is no longer HTTP; it becomes the backend half of a tunnel
         headSeen = true;
         unbind();
-        tunnelPending = new java.util.ArrayList<>(2);
+        tunnelPending = new ArrayList<>(2);
         channel.config().setAutoRead(false);
         l.onUpgrade(response);
         return;

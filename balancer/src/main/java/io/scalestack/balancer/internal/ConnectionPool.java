@@ -22,8 +22,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>At most {@code maxConnections} connections are open or opening at once; an acquirer beyond
  * that waits in a bounded queue for a released connection, at most {@code acquireTimeout} (like
  * HAProxy's {@code maxconn} and {@code timeout queue}). Idle connections are lent most recently
- * used first, so that surplus ones stay idle and are evicted by the per-connection idle timer
- * (see {@link BackendHandler}). A connection that the backend closes while idle leaves the pool
+ * used first, preferring one on the requester's event loop (no thread hop per message), so that
+ * surplus ones stay idle and are evicted by the per-connection idle timer (see {@link
+ * BackendHandler}); one idle past its backend's announced keep-alive timeout is closed instead of
+ * lent. A connection that the backend closes while idle leaves the pool
  * as soon as its event loop sees the close. After {@link #close()}, idle connections are closed at
  * once and connections in use are closed when released: in-flight requests finish.
  *

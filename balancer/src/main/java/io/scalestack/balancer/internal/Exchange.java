@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -532,7 +533,7 @@ final class Exchange {
         loop.execute(task);
       } catch (RejectedExecutionException e) {
         // the balancer is shutting down and the client's loop is gone: nobody is left to answer
-        io.netty.util.ReferenceCountUtil.release(toReleaseIfRejected);
+        ReferenceCountUtil.release(toReleaseIfRejected);
         log.debug("dropping the outcome of {} {}: {}", method, uri, e.toString());
       }
     }
