@@ -159,6 +159,18 @@ class StreamingTest {
   }
 
   @Test
+  void aResponseWithAControlCharacterInAFieldValueIsRefused() throws Exception {
+    try (RawClient client = new RawClient(lb.address())) {
+      client.send("GET /split HTTP/1.1\r\nHost: x\r\n\r\n");
+      ScriptedBackend.Connection connection = backend.next();
+      connection.write("HTTP/1.1 200 OK\r\nX-Split: a\rSet-Cookie: evil=1\r\nContent-Length: 2\r\n\r\nok");
+      RawClient.Response response = client.read();
+      assertThat(response.status()).isEqualTo(502);
+      assertThat(response.header("set-cookie")).isNull();
+    }
+  }
+
+  @Test
   void anEarlyResponseEndsTheRequestAndTheConnection() throws Exception {
     try (RawClient client = new RawClient(lb.address())) {
       client.send("POST /too-much HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(100));

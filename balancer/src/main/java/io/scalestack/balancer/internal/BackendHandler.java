@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
@@ -95,10 +96,13 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         protected void initChannel(Channel ch) {
           BackendHandler handler = new BackendHandler(pool, ch, idleTimeout.toNanos());
           ch.attr(KEY).set(handler);
+          // a control character in a response field value (a bare CR) would reach the client, whose
+          // parser may split the response there: such a response is refused (502)
           HttpDecoderConfig decoder = new HttpDecoderConfig()
               .setMaxInitialLineLength(8192)
               .setMaxHeaderSize(32 * 1024)
-              .setMaxChunkSize(64 * 1024);
+              .setMaxChunkSize(64 * 1024)
+              .setHeadersFactory(DefaultHttpHeadersFactory.headersFactory().withValidation(true).withValueValidation(true));
           ch.pipeline()
               .addLast("idle", new IdleStateHandler(0, 0, idleTimeout.toNanos(), TimeUnit.NANOSECONDS))
               .addLast("response-start", handler.new ResponseStartWatcher())
