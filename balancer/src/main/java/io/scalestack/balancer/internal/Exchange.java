@@ -11,8 +11,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
@@ -55,7 +54,8 @@ final class Exchange {
   private final HttpVersion clientVersion;
   private final boolean idempotent;
   private final long startNanos = System.nanoTime();
-  private final Set<Backend> tried = Collections.newSetFromMap(new IdentityHashMap<>(4));
+  // the backends tried so far; no set is built unless a request is retried
+  private Set<Backend> tried = Set.of();
 
   private boolean keepAlive;
   private boolean expectContinue;
@@ -224,7 +224,14 @@ final class Exchange {
       finishWithError(HttpResponseStatus.SERVICE_UNAVAILABLE, "no backend is available", null);
       return;
     }
-    tried.add(backend);
+    if (tried.isEmpty()) {
+      tried = Set.of(backend);
+    } else {
+      // Backend keeps identity equality, so a HashSet is an identity set here
+      Set<Backend> more = new HashSet<>(tried);
+      more.add(backend);
+      tried = more;
+    }
     attempts++;
     backend.beginRequest();
     Attempt a = new Attempt(backend);

@@ -24,7 +24,9 @@ final class ProxyHeaders {
   static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
   // Netty deprecates its constant because HTTP/2 forbids the field; HTTP/1.1 proxies still strip it
   static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
-  private static final String VIA_NAME = "scalestack-lb";
+  private static final AsciiString VIA_1_0 = AsciiString.cached("1.0 scalestack-lb");
+  private static final AsciiString VIA_1_1 = AsciiString.cached("1.1 scalestack-lb");
+  private static final AsciiString HTTP = AsciiString.cached("http");
 
   private ProxyHeaders() {}
 
@@ -83,8 +85,8 @@ final class ProxyHeaders {
     boolean chunked = HttpUtil.isTransferEncodingChunked(request);
     String authority = absoluteAuthority(request.uri());
     String host = authority != null ? authority : headers.get(HttpHeaderNames.HOST);
-    List<String> forwardedFor = headers.getAll(X_FORWARDED_FOR);
-    List<String> forwarded = headers.getAll(FORWARDED);
+    List<String> forwardedFor = headers.contains(X_FORWARDED_FOR) ? headers.getAll(X_FORWARDED_FOR) : List.of();
+    List<String> forwarded = headers.contains(FORWARDED) ? headers.getAll(FORWARDED) : List.of();
     String upgrade = isWebSocketUpgrade(request) ? headers.get(HttpHeaderNames.UPGRADE) : null;
 
     removeHopByHop(headers);
@@ -104,7 +106,7 @@ final class ProxyHeaders {
     // X-Forwarded-For: every earlier hop, then the address this connection came from
     headers.set(X_FORWARDED_FOR, forwardedFor.isEmpty() ? clientIp : String.join(", ", forwardedFor) + ", " + clientIp);
     // this listener is plain HTTP; set, not appended, so that a client cannot claim otherwise
-    headers.set(X_FORWARDED_PROTO, "http");
+    headers.set(X_FORWARDED_PROTO, HTTP);
     headers.set(X_FORWARDED_HOST, hostValue);
     // RFC 7239 §4: one forwarded-element per proxy, appended to the earlier ones
     String node = client instanceof InetSocketAddress inet && inet.getAddress() instanceof Inet6Address
@@ -113,7 +115,7 @@ final class ProxyHeaders {
     String element = "for=" + node + ";host=" + quoteIfNeeded(hostValue) + ";proto=http";
     headers.set(FORWARDED, forwarded.isEmpty() ? element : String.join(", ", forwarded) + ", " + element);
     // RFC 9110 §7.6.3: a gateway sends Via in each request it forwards
-    headers.add(HttpHeaderNames.VIA, clientVersion.majorVersion() + "." + clientVersion.minorVersion() + " " + VIA_NAME);
+    headers.add(HttpHeaderNames.VIA, clientVersion.equals(HttpVersion.HTTP_1_0) ? VIA_1_0 : VIA_1_1);
 
     if (chunked) {
       headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
