@@ -22,17 +22,22 @@ import java.util.Objects;
  *   <li><b>Health</b> — active {@link HealthCheck}s with rise and fall; a new backend gets traffic
  *       only after its first successful check; a backend that refuses a connection is taken down
  *       at once.
- *   <li><b>Retries</b> — a request that never reached a backend is retried on another; an
- *       idempotent request (RFC 9110 §9.2.2) also when the backend's connection failed before any
- *       response byte; never a non-idempotent request that may have reached a backend. At most
- *       {@link Builder#retries(int) retries} times.
- *   <li><b>Connections</b> — bounded keep-alive pools per backend; idle ones are evicted; a pooled
- *       connection the backend closed does not fail a request.
- *   <li><b>Messages</b> — requests and responses are aggregated up to {@link
- *       Builder#maxContentLengthBytes(int)} (413 beyond); malformed requests get 400 and the
- *       connection closes; no backend gets 503, a backend timeout 504, a failed backend 502, each
- *       with a JSON body {@code {"error": …}}; {@code X-Forwarded-For}, {@code -Proto}, {@code
- *       -Host} are added and hop-by-hop fields removed (RFC 9110 §7.6.1).
+ *   <li><b>Retries</b> — a request that provably never reached a backend (connect failed, or the
+ *       connection closed before any byte of the request was written) is retried on another; an
+ *       idempotent request (RFC 9110 §9.2.2) whose connection died before any response byte only
+ *       when {@link Builder#retryIdempotent(boolean)} is on, within a {@link
+ *       Builder#retryBudgetPercent(int) retry budget}; a POST is never sent twice. At most {@link
+ *       Builder#retries(int) retries} times.
+ *   <li><b>Connections</b> — bounded keep-alive pools per backend; idle ones are evicted, and never
+ *       reused past the backend's own {@code Keep-Alive: timeout}; a pooled connection the backend
+ *       closed does not fail a request that never reached it.
+ *   <li><b>Messages</b> — strict HTTP/1.1 parsing that refuses anything two parsers could read
+ *       differently (400, and the connection closes); bodies stream in both directions with
+ *       backpressure, never held whole (requests above {@link Builder#maxContentLengthBytes(int)}
+ *       get 413); no backend gets 503, a backend timeout 504, a failed backend 502, each with a JSON
+ *       body {@code {"error": …}}; {@code X-Forwarded-For}, {@code -Proto}, {@code -Host} and
+ *       {@code Forwarded} are added and hop-by-hop fields removed (RFC 9110 §7.6.1); a slow request
+ *       head gets 408 after {@link Builder#requestHeaderTimeout(Duration)}.
  *   <li><b>Admin API</b> — on its own listener: {@code GET /health}, {@code GET /metrics}, {@code
  *       GET /backends}, {@code PUT|DELETE /backends/{name}}, {@code POST
  *       /backends/{name}/drain|ready}.
@@ -156,6 +161,9 @@ public final class LoadBalancer implements AutoCloseable {
     private int ioThreads = Runtime.getRuntime().availableProcessors();
     private Telemetry telemetry;
     private TaskScheduler healthCheckScheduler;
+    private boolean retryIdempotent;
+    private int retryBudgetPercent = 20;
+    private Duration requestHeaderTimeout = Duration.ofSeconds(10);
     private final Map<String, InetSocketAddress> backends = new LinkedHashMap<>();
 
     private Builder() {}
@@ -211,7 +219,10 @@ public final class LoadBalancer implements AutoCloseable {
       return this;
     }
 
-    /** The largest request or response body; default 16 MiB. Larger requests get 413, larger responses 502. */
+    /**
+     * The largest request body; default 16 MiB; larger requests get 413. Bodies stream through
+     * and are never held whole, so responses have no limit.
+     */
     public Builder maxContentLengthBytes(int maxContentLengthBytes) {
       if (maxContentLengthBytes < 0) {
         throw new IllegalArgumentException("maxContentLengthBytes: " + maxContentLengthBytes + " (expected: >= 0)");
@@ -296,6 +307,39 @@ public final class LoadBalancer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Whether an idempotent request (RFC 9110 §9.2.2: GET, HEAD, OPTIONS, TRACE, PUT, DELETE) whose
+     * backend connection died after the request went out but before any response byte is retried
+     * on another backend, within the {@link #retryBudgetPercent(int) retry budget}; default false.
+     * A request that never reached a backend is always retried; a POST is never sent twice.
+     */
+    public Builder retryIdempotent(boolean retryIdempotent) {
+      this.retryIdempotent = retryIdempotent;
+      return this;
+    }
+
+    /**
+     * The retry budget: retries of requests that may have reached a backend stay below this
+     * percentage of the requests of the last 10 seconds (with a floor of 10 per 10 seconds);
+     * default 20.
+     */
+    public Builder retryBudgetPercent(int retryBudgetPercent) {
+      if (retryBudgetPercent < 0 || retryBudgetPercent > 100) {
+        throw new IllegalArgumentException("retryBudgetPercent: " + retryBudgetPercent + " (expected: 0..100)");
+      }
+      this.retryBudgetPercent = retryBudgetPercent;
+      return this;
+    }
+
+    /**
+     * How long a client may take to send a request head once it started (against slowloris);
+     * default 10 s; then 408 and the connection closes.
+     */
+    public Builder requestHeaderTimeout(Duration requestHeaderTimeout) {
+      this.requestHeaderTimeout = positive("requestHeaderTimeout", requestHeaderTimeout);
+      return this;
+    }
+
     // tests pace health checks by hand
     Builder healthCheckScheduler(TaskScheduler scheduler) {
       this.healthCheckScheduler = Objects.requireNonNull(scheduler, "scheduler");
@@ -312,7 +356,8 @@ public final class LoadBalancer implements AutoCloseable {
       }
       BalancerCore core = new BalancerCore(new BalancerCore.Settings(listen, admin, algorithm, healthCheck, retries,
           connectTimeout, responseTimeout, maxContentLengthBytes, maxConnectionsPerBackend, maxQueuedPerBackend,
-          backendIdleTimeout, clientIdleTimeout, shutdownTimeout, ioThreads, telemetry, healthCheckScheduler));
+          backendIdleTimeout, clientIdleTimeout, shutdownTimeout, ioThreads, telemetry, healthCheckScheduler,
+          retryIdempotent, retryBudgetPercent, requestHeaderTimeout));
       try {
         backends.forEach(core::addBackend);
       } catch (RuntimeException e) {

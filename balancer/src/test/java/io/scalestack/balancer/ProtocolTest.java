@@ -80,7 +80,7 @@ class ProtocolTest {
   }
 
   @Test
-  void aChunkedBodyWithinTheLimitIsForwardedWithAContentLength() throws Exception {
+  void aChunkedBodyWithinTheLimitStreamsThroughChunked() throws Exception {
     try (RawClient client = new RawClient(lb.address())) {
       client.send("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
           + "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
@@ -88,8 +88,8 @@ class ProtocolTest {
     }
     TestBackend.Received seen = backend.received.getFirst();
     assertThat(seen.body()).isEqualTo("hello world");
-    assertThat(seen.header("Content-Length")).isEqualTo("11");
-    assertThat(seen.header("Transfer-Encoding")).isNull();
+    assertThat(seen.header("Transfer-Encoding")).isEqualTo("chunked");
+    assertThat(seen.header("Content-Length")).isNull();
   }
 
   @Test
@@ -103,6 +103,33 @@ class ProtocolTest {
       assertThat(client.closedByPeer()).isTrue();
     }
     assertThat(backend.requests()).isZero();
+  }
+
+  @Test
+  void writesOneAccessLogLinePerRequest() throws Exception {
+    ch.qos.logback.classic.Logger access =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.scalestack.balancer.access");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    access.addAppender(lines);
+    ch.qos.logback.classic.Level level = access.getLevel();
+    access.setLevel(ch.qos.logback.classic.Level.INFO);
+    try {
+      assertThat(get(lb.address(), "/logged?x=1").statusCode()).isEqualTo(200);
+      try (RawClient client = new RawClient(lb.address())) {
+        client.send("GET /bad\u0000 HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(client.read().status()).isEqualTo(400);
+      }
+    } finally {
+      access.detachAppender(lines);
+      access.setLevel(level);
+    }
+    assertThat(lines.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+        .satisfiesExactly(
+            line -> assertThat(line).matches("client=127\\.0\\.0\\.1:\\d+ method=GET uri=/logged\\?x=1 status=200 "
+                + "backend=a bytes_in=0 bytes_out=1 duration_ms=\\d+\\.\\d\\d"),
+            line -> assertThat(line).startsWith("client=127.0.0.1:").contains(" status=400 backend=none "));
   }
 
   @Test

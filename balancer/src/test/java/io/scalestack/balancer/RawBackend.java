@@ -29,8 +29,16 @@ final class RawBackend implements AutoCloseable {
      * Answers the first request of each connection with keep-alive, then closes the connection when
      * the next request arrives (a server that timed the idle connection out just as it was reused).
      */
-    ANSWER_FIRST_THEN_CLOSE
+    ANSWER_FIRST_THEN_CLOSE,
+    /**
+     * Announces {@code Keep-Alive: timeout=1} and drops, without an answer, a request that arrives
+     * on a connection idle for {@link #SHORT_KEEP_ALIVE_MILLIS} or more: a server whose keep-alive
+     * timer fired just as the request came (the stale pooled connection race).
+     */
+    SHORT_KEEP_ALIVE
   }
+
+  static final long SHORT_KEEP_ALIVE_MILLIS = 600;
 
   final String name;
   private final Mode mode;
@@ -91,6 +99,7 @@ final class RawBackend implements AutoCloseable {
       InputStream in = socket.getInputStream();
       OutputStream out = socket.getOutputStream();
       int onThisConnection = 0;
+      long lastAnswerNanos = 0;
       while (true) {
         String requestLine = readLine(in);
         if (requestLine == null) {
@@ -115,6 +124,18 @@ final class RawBackend implements AutoCloseable {
         onThisConnection++;
         if (mode == Mode.CLOSE_WITHOUT_ANSWER || (mode == Mode.ANSWER_FIRST_THEN_CLOSE && onThisConnection > 1)) {
           return;
+        }
+        if (mode == Mode.SHORT_KEEP_ALIVE) {
+          if (lastAnswerNanos != 0
+              && System.nanoTime() - lastAnswerNanos >= java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(SHORT_KEEP_ALIVE_MILLIS)) {
+            return;
+          }
+          out.write(("HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: " + name.length() + "\r\n\r\n" + name)
+              .getBytes(StandardCharsets.US_ASCII));
+          out.flush();
+          answered.incrementAndGet();
+          lastAnswerNanos = System.nanoTime();
+          continue;
         }
         // one write, as a real server's small response: the peer gets all of it or none of it
         out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + name.length() + "\r\n\r\n" + name)

@@ -41,6 +41,28 @@ final class RawClient implements AutoCloseable {
     return read(false);
   }
 
+  /** Reads a status line and header section only; the body stays in the stream. */
+  Response readHeadOnly() throws IOException {
+    return read(true);
+  }
+
+  /** Reads exactly {@code n} bytes of a body. */
+  String readBytes(int n) throws IOException {
+    byte[] bytes = in.readNBytes(n);
+    if (bytes.length < n) {
+      throw new IOException("connection closed after " + bytes.length + " of " + n + " bytes");
+    }
+    return new String(bytes, StandardCharsets.ISO_8859_1);
+  }
+
+  InputStream input() {
+    return in;
+  }
+
+  OutputStream output() {
+    return out;
+  }
+
   /** Reads the response to a HEAD request: no body, whatever Content-Length says. */
   Response readHead() throws IOException {
     return read(true);
@@ -60,8 +82,37 @@ final class RawClient implements AutoCloseable {
           (a, b) -> a + ", " + b);
     }
     String length = headers.get("content-length");
-    byte[] body = length != null && !head ? in.readNBytes(Integer.parseInt(length)) : new byte[0];
+    byte[] body;
+    if (head || status < 200 || status == 204 || status == 304) {
+      body = new byte[0];
+    } else if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
+      body = readChunked();
+    } else {
+      body = length != null ? in.readNBytes(Integer.parseInt(length)) : new byte[0];
+    }
     return new Response(status, headers, new String(body, StandardCharsets.UTF_8));
+  }
+
+  private byte[] readChunked() throws IOException {
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    while (true) {
+      String sizeLine = readLine();
+      int size = Integer.parseInt(sizeLine.strip(), 16);
+      if (size == 0) {
+        String trailer;
+        while ((trailer = readLine()) != null && !trailer.isEmpty()) {
+          // trailers are ignored
+        }
+        return body.toByteArray();
+      }
+      body.write(in.readNBytes(size));
+      readLine();
+    }
+  }
+
+  /** Half-closes the connection: the balancer reads end of stream, but can still answer. */
+  void shutdownOutput() throws IOException {
+    socket.shutdownOutput();
   }
 
   /** Whether the peer closed the connection (end of stream or reset) rather than sending more. */

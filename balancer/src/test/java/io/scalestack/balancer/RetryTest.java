@@ -62,12 +62,32 @@ class RetryTest {
   }
 
   @Test
+  void retriesAPostThatNeverReachedABackendExactlyOnceElsewhere() throws Exception {
+    TestBackend a = track(TestBackend.start("a"));
+    TestBackend b = track(TestBackend.start("b"));
+    ManualScheduler scheduler = new ManualScheduler();
+    LoadBalancer lb = track(balancer(scheduler).backend("a", a.address()).backend("b", b.address()).build().start());
+    awaitAllUp(lb, scheduler);
+
+    a.close(); // connects are refused: whatever was sent there never arrived
+
+    for (int i = 0; i < 4; i++) {
+      HttpResponse<String> response = send(HttpRequest.newBuilder(uri(lb.address(), "/orders"))
+          .POST(HttpRequest.BodyPublishers.ofString("{\"order\":" + i + "}")));
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.body()).isEqualTo("b");
+    }
+    assertThat(b.received).extracting(TestBackend.Received::body)
+        .containsExactly("{\"order\":0}", "{\"order\":1}", "{\"order\":2}", "{\"order\":3}");
+  }
+
+  @Test
   void steadyGetTrafficSeesNoErrorWhenABackendIsKilled() throws Exception {
     RawBackend a = track(RawBackend.start("a", RawBackend.Mode.ANSWER));
     RawBackend b = track(RawBackend.start("b", RawBackend.Mode.ANSWER));
     RawBackend c = track(RawBackend.start("c", RawBackend.Mode.ANSWER));
     ManualScheduler scheduler = new ManualScheduler();
-    LoadBalancer lb = track(balancer(scheduler)
+    LoadBalancer lb = track(balancer(scheduler).retryIdempotent(true)
         .backend("a", a.address()).backend("b", b.address()).backend("c", c.address()).build().start());
     awaitAllUp(lb, scheduler);
 
@@ -106,11 +126,11 @@ class RetryTest {
   }
 
   @Test
-  void retriesAGetWhenTheBackendClosesWithoutAnswering() throws Exception {
+  void retriesAGetWhenTheBackendClosesWithoutAnsweringIfIdempotentRetriesAreOn() throws Exception {
     RawBackend crashing = track(RawBackend.start("crashing", RawBackend.Mode.CLOSE_WITHOUT_ANSWER));
     TestBackend healthy = track(TestBackend.start("healthy"));
     ManualScheduler scheduler = new ManualScheduler();
-    LoadBalancer lb = track(balancer(scheduler)
+    LoadBalancer lb = track(balancer(scheduler).retryIdempotent(true)
         .backend("crashing", crashing.address()).backend("healthy", healthy.address()).build().start());
     awaitAllUp(lb, scheduler);
 
@@ -129,11 +149,54 @@ class RetryTest {
   }
 
   @Test
-  void doesNotRetryAPostThatReachedABackendWhichThenDied() throws Exception {
+  void doesNotRetryAGetThatReachedABackendUnlessIdempotentRetriesAreOn() throws Exception {
     RawBackend crashing = track(RawBackend.start("crashing", RawBackend.Mode.CLOSE_WITHOUT_ANSWER));
     TestBackend healthy = track(TestBackend.start("healthy"));
     ManualScheduler scheduler = new ManualScheduler();
     LoadBalancer lb = track(balancer(scheduler)
+        .backend("crashing", crashing.address()).backend("healthy", healthy.address()).build().start());
+    awaitAllUp(lb, scheduler);
+
+    int badGateway = 0;
+    for (int i = 0; i < 4; i++) {
+      HttpResponse<String> response = get(lb.address(), "/page/" + i);
+      if (response.statusCode() == 502) {
+        badGateway++;
+      } else {
+        assertThat(response.statusCode()).isEqualTo(200);
+      }
+    }
+
+    assertThat(crashing.received("GET")).isEqualTo(2).isEqualTo(badGateway);
+    assertThat(healthy.requests()).isEqualTo(2);
+  }
+
+  @Test
+  void theRetryBudgetCapsRetriesOfRequestsThatMayHaveReachedABackend() throws Exception {
+    RawBackend a = track(RawBackend.start("a", RawBackend.Mode.CLOSE_WITHOUT_ANSWER));
+    RawBackend b = track(RawBackend.start("b", RawBackend.Mode.CLOSE_WITHOUT_ANSWER));
+    ManualScheduler scheduler = new ManualScheduler();
+    LoadBalancer lb = track(balancer(scheduler).retryIdempotent(true).retries(1).retryBudgetPercent(0)
+        .backend("a", a.address()).backend("b", b.address()).build().start());
+    awaitAllUp(lb, scheduler);
+
+    for (int i = 0; i < 20; i++) {
+      assertThat(get(lb.address(), "/doomed/" + i).statusCode()).isEqualTo(502);
+    }
+
+    // 20 first attempts, and retries only up to the budget's floor of 10 per window
+    assertThat(a.received("GET") + b.received("GET")).isEqualTo(30);
+    String metrics = get(lb.adminAddress(), "/metrics").body();
+    assertThat(metrics).containsPattern("scalestack_lb_retry_budget_exhausted_total\\{.*} 10.0");
+    assertThat(metrics).containsPattern("scalestack_lb_retries_total\\{.*reason=\"empty-response\".*} 10.0");
+  }
+
+  @Test
+  void neverSendsAPostTwiceEvenWithIdempotentRetriesOn() throws Exception {
+    RawBackend crashing = track(RawBackend.start("crashing", RawBackend.Mode.CLOSE_WITHOUT_ANSWER));
+    TestBackend healthy = track(TestBackend.start("healthy"));
+    ManualScheduler scheduler = new ManualScheduler();
+    LoadBalancer lb = track(balancer(scheduler).retryIdempotent(true)
         .backend("crashing", crashing.address()).backend("healthy", healthy.address()).build().start());
     awaitAllUp(lb, scheduler);
 
@@ -157,10 +220,10 @@ class RetryTest {
   }
 
   @Test
-  void aStalePooledConnectionDoesNotFailARequest() throws Exception {
+  void aStalePooledConnectionDoesNotFailAnIdempotentRequestWhenRetriesAreOn() throws Exception {
     RawBackend flaky = track(RawBackend.start("flaky", RawBackend.Mode.ANSWER_FIRST_THEN_CLOSE));
     ManualScheduler scheduler = new ManualScheduler();
-    LoadBalancer lb = track(balancer(scheduler).backend("flaky", flaky.address()).build().start());
+    LoadBalancer lb = track(balancer(scheduler).retryIdempotent(true).backend("flaky", flaky.address()).build().start());
     awaitAllUp(lb, scheduler);
 
     for (int i = 0; i < 5; i++) {

@@ -43,6 +43,9 @@ final class LbCommand implements Callable<Integer> {
   @Option(names = "--retries", defaultValue = "3", description = "Retries on another backend (default: ${DEFAULT-VALUE}).")
   int retries;
 
+  @Option(names = "--retry-idempotent", description = "Retry an idempotent request (GET, HEAD, PUT, DELETE …) on another backend when its connection died before any response byte, within a 20% retry budget. A POST is never sent twice.")
+  boolean retryIdempotent;
+
   @Option(names = "--health-path", defaultValue = "/health")
   String healthPath;
 
@@ -76,6 +79,7 @@ final class LbCommand implements Callable<Integer> {
               : new InetSocketAddress(listenAddress.getHostString(), 8404))
           .algorithm(Algorithm.parse(algorithm))
           .retries(retries)
+          .retryIdempotent(retryIdempotent)
           .healthCheck(HealthCheck.builder()
               .path(healthPath)
               .interval(Duration.ofMillis(healthIntervalMillis))

@@ -7,15 +7,14 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -62,7 +61,10 @@ public final class BalancerCore {
       Duration shutdownTimeout,
       int ioThreads,
       Telemetry telemetry,
-      TaskScheduler healthCheckScheduler) {
+      TaskScheduler healthCheckScheduler,
+      boolean retryIdempotent,
+      int retryBudgetPercent,
+      Duration requestHeaderTimeout) {
 
     public Settings {
       Objects.requireNonNull(listen, "listen");
@@ -74,6 +76,7 @@ public final class BalancerCore {
       Objects.requireNonNull(backendIdleTimeout, "backendIdleTimeout");
       Objects.requireNonNull(clientIdleTimeout, "clientIdleTimeout");
       Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
+      Objects.requireNonNull(requestHeaderTimeout, "requestHeaderTimeout");
     }
   }
 
@@ -90,6 +93,11 @@ public final class BalancerCore {
   private enum Lifecycle { NEW, STARTED, CLOSED }
 
   private static final Logger log = LoggerFactory.getLogger(BalancerCore.class);
+  /** The longest request line (414 beyond) and header section (431 beyond). */
+  static final int MAX_REQUEST_LINE_BYTES = 8192;
+  static final int MAX_HEADER_BYTES = 16 * 1024;
+  // backpressure: a connection stops taking writes above 64 KiB queued, resumes below 32 KiB
+  private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
   private final Settings settings;
@@ -102,6 +110,7 @@ public final class BalancerCore {
   private final Bootstrap backendBootstrap;
   private final BackendHandler.Installer installer;
   private final HealthChecker healthChecker;
+  private final RetryBudget retryBudget;
   private final ChannelGroup clientChannels = new DefaultChannelGroup("lb-clients", GlobalEventExecutor.INSTANCE);
   private final AtomicInteger activeExchanges = new AtomicInteger();
   private final Object drained = new Object();
@@ -123,8 +132,10 @@ public final class BalancerCore {
         .group(ioGroup)
         .channel(NioSocketChannel.class)
         .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, millis(settings.connectTimeout()));
-    this.installer = new BackendHandler.Installer(settings.maxContentLengthBytes(), settings.backendIdleTimeout());
+    this.installer = new BackendHandler.Installer(settings.backendIdleTimeout());
+    this.retryBudget = new RetryBudget(settings.retryBudgetPercent(), System::nanoTime);
     TaskScheduler scheduler = settings.healthCheckScheduler() != null
         ? settings.healthCheckScheduler()
         : TaskScheduler.of(ioGroup);
@@ -311,6 +322,10 @@ public final class BalancerCore {
     return metrics;
   }
 
+  RetryBudget retryBudget() {
+    return retryBudget;
+  }
+
   Telemetry telemetry() {
     return telemetry;
   }
@@ -404,25 +419,26 @@ public final class BalancerCore {
   }
 
   private ServerBootstrap proxyBootstrap() {
-    HttpDecoderConfig decoder = new HttpDecoderConfig()
-        .setMaxInitialLineLength(8192)
-        .setMaxHeaderSize(16 * 1024)
-        .setMaxChunkSize(64 * 1024);
     return new ServerBootstrap()
         .group(acceptGroup, ioGroup)
         .channel(NioServerSocketChannel.class)
         .option(ChannelOption.SO_BACKLOG, 1024)
         .childOption(ChannelOption.TCP_NODELAY, true)
+        // a client that shuts down its output after its request still gets the response (RFC 9112 §9.6)
+        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
             clientChannels.add(ch);
+            StrictRequestDecoder decoder = new StrictRequestDecoder(MAX_REQUEST_LINE_BYTES, MAX_HEADER_BYTES,
+                settings.maxContentLengthBytes());
+            FrontendHandler.ResponseEncoder encoder = new FrontendHandler.ResponseEncoder();
             ch.pipeline()
                 .addLast("idle", new IdleStateHandler(0, 0, settings.clientIdleTimeout().toNanos(), TimeUnit.NANOSECONDS))
-                .addLast("decoder", new StrictRequestDecoder(decoder))
-                .addLast("encoder", new HttpResponseEncoder())
-                .addLast("aggregator", new RequestAggregator(settings.maxContentLengthBytes()))
-                .addLast("frontend", new FrontendHandler(BalancerCore.this));
+                .addLast("decoder", decoder)
+                .addLast("encoder", encoder)
+                .addLast("frontend", new FrontendHandler(BalancerCore.this, decoder, encoder));
           }
         });
   }

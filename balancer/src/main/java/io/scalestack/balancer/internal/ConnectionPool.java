@@ -22,8 +22,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>At most {@code maxConnections} connections are open or opening at once; an acquirer beyond
  * that waits in a bounded queue for a released connection, at most {@code acquireTimeout} (like
  * HAProxy's {@code maxconn} and {@code timeout queue}). Idle connections are lent most recently
- * used first, so that surplus ones stay idle and are evicted by the per-connection idle timer
- * (see {@link BackendHandler}). A connection that the backend closes while idle leaves the pool
+ * used first, preferring one on the requester's event loop (no thread hop per message), so that
+ * surplus ones stay idle and are evicted by the per-connection idle timer (see {@link
+ * BackendHandler}); one idle past its backend's announced keep-alive timeout is closed instead of
+ * lent. A connection that the backend closes while idle leaves the pool
  * as soon as its event loop sees the close. After {@link #close()}, idle connections are closed at
  * once and connections in use are closed when released: in-flight requests finish.
  *
@@ -46,6 +48,9 @@ final class ConnectionPool {
   private final int maxConnections;
   private final int maxWaiters;
   private final long acquireTimeoutNanos;
+
+  // how many idle connections are searched for one on the requester's event loop
+  private static final int SAME_LOOP_SCAN = 8;
 
   private final Object lock = new Object();
   private final ArrayDeque<Channel> idle = new ArrayDeque<>();
@@ -82,7 +87,7 @@ final class ConnectionPool {
    */
   Future<Lease> acquire(EventLoop loop, boolean fresh) {
     Promise<Lease> promise = loop.newPromise();
-    List<Channel> dropped = List.of();
+    List<Channel> dropped = new ArrayList<>(0);
     Channel reuse = null;
     boolean connect = false;
     Waiter waiter = null;
@@ -92,17 +97,11 @@ final class ConnectionPool {
         failure = "backend " + backendName + " was removed";
       } else {
         if (fresh) {
-          dropped = new ArrayList<>(idle);
+          dropped.addAll(idle);
           idle.clear();
           dropped.forEach(this::uncountLocked);
         }
-        while (reuse == null && !idle.isEmpty()) {
-          Channel candidate = idle.pollLast();
-          if (candidate.isActive()) {
-            reuse = candidate;
-          }
-          // an inactive one is uncounted by its close listener
-        }
+        reuse = pollIdleLocked(loop, dropped);
         if (reuse == null) {
           if (open < maxConnections) {
             open++;
@@ -139,6 +138,48 @@ final class ConnectionPool {
       promise.addListener(f -> timer.cancel(false));
     }
     return promise;
+  }
+
+  /**
+   * The idle connection to lend: the most recently used one on {@code loop} among the last few
+   * (so that the request and its backend connection share a thread), else the most recently used.
+   * Connections idle past the backend's keep-alive timeout go to {@code expired} (uncounted).
+   */
+  private Channel pollIdleLocked(EventLoop loop, List<Channel> expired) {
+    if (idle.isEmpty()) {
+      return null;
+    }
+    long now = System.nanoTime();
+    Channel fallback = null;
+    int scanned = 0;
+    var it = idle.descendingIterator();
+    while (it.hasNext() && scanned < SAME_LOOP_SCAN) {
+      Channel candidate = it.next();
+      if (!candidate.isActive()) {
+        // uncounted by its close listener
+        it.remove();
+        continue;
+      }
+      BackendHandler handler = BackendHandler.of(candidate);
+      if (handler != null && handler.expired(now)) {
+        it.remove();
+        uncountLocked(candidate);
+        expired.add(candidate);
+        continue;
+      }
+      scanned++;
+      if (candidate.eventLoop() == loop) {
+        it.remove();
+        return candidate;
+      }
+      if (fallback == null) {
+        fallback = candidate;
+      }
+    }
+    if (fallback != null) {
+      idle.remove(fallback);
+    }
+    return fallback;
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.scalestack.balancer.internal;
 
+import io.netty.handler.codec.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,6 +49,13 @@ final class Membership {
   List<Backend> all() {
     return snapshot;
   }
+
+  /**
+   * Called when the response head of {@code backend} to the request of {@code context} is about
+   * to go to the client; lets routing add headers such as a sticky-session Set-Cookie; called on
+   * the event loop.
+   */
+  void onResponse(RequestContext context, Backend backend, HttpResponse responseHead) {}
 
   /**
    * A selectable backend for the next attempt of a request: preferably one not in {@code tried}

@@ -1,85 +1,164 @@
 package io.scalestack.balancer.internal;
 
-import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.List;
 
-/** Rewrites requests and responses as they cross the proxy. Stateless; thread-safe. */
+/** Rewrites request and response heads as they cross the proxy. Stateless; thread-safe. */
 final class ProxyHeaders {
 
   static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
   static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
   static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
-  private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+  static final AsciiString FORWARDED = AsciiString.cached("forwarded");
+  static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
   // Netty deprecates its constant because HTTP/2 forbids the field; HTTP/1.1 proxies still strip it
-  private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
-  private static final String VIA_NAME = "scalestack-lb";
+  static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
+  private static final AsciiString VIA_1_0 = AsciiString.cached("1.0 scalestack-lb");
+  private static final AsciiString VIA_1_1 = AsciiString.cached("1.1 scalestack-lb");
+  private static final AsciiString HTTP = AsciiString.cached("http");
 
   private ProxyHeaders() {}
 
   /**
-   * Turns the client's request into the one sent to backends, in place: HTTP/1.1, origin-form
-   * target, hop-by-hop fields removed, {@code Host} kept, {@code X-Forwarded-*} and {@code Via}
-   * added, {@code Content-Length} exact.
+   * The authority of an absolute-form target ({@code http://host:port/path}), or null for any
+   * other form (RFC 9112 §3.2.2).
    */
-  static FullHttpRequest toBackend(FullHttpRequest request, SocketAddress client, SocketAddress local) {
+  static String absoluteAuthority(String uri) {
+    if (uri.startsWith("/")) {
+      return null;
+    }
+    int scheme = uri.indexOf("://");
+    if (scheme <= 0) {
+      return null;
+    }
+    int end = scheme + 3;
+    while (end < uri.length() && "/?#".indexOf(uri.charAt(end)) < 0) {
+      end++;
+    }
+    String authority = uri.substring(scheme + 3, end);
+    int at = authority.lastIndexOf('@');
+    return at >= 0 ? authority.substring(at + 1) : authority;
+  }
+
+  /**
+   * Whether {@code request} asks to switch to WebSocket (RFC 6455 §4.1, RFC 9110 §7.8): an
+   * HTTP/1.1 GET with {@code Upgrade: websocket} and {@code upgrade} among its Connection options.
+   */
+  static boolean isWebSocketUpgrade(HttpRequest request) {
+    HttpHeaders headers = request.headers();
+    return HttpMethod.GET.equals(request.method())
+        && request.protocolVersion().equals(HttpVersion.HTTP_1_1)
+        && headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+        && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+  }
+
+  /** Prepares a backend's 101 response for the client: hop-by-hop fields go, the upgrade stays. */
+  static void toClientUpgrade(HttpResponse response) {
+    HttpHeaders headers = response.headers();
+    String upgrade = headers.get(HttpHeaderNames.UPGRADE);
+    removeHopByHop(headers);
+    response.setProtocolVersion(HttpVersion.HTTP_1_1);
+    headers.set(HttpHeaderNames.UPGRADE, upgrade != null ? upgrade : HttpHeaderValues.WEBSOCKET);
+    headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+  }
+
+  /**
+   * Turns the client's request head into the one sent to backends, in place: HTTP/1.1,
+   * origin-form target, hop-by-hop fields removed, {@code Host} from an absolute-form target or
+   * kept, {@code X-Forwarded-*}, {@code Forwarded} (RFC 7239) and {@code Via} added, the body
+   * framed as the client framed it (chunked stays chunked; the decoder checked both).
+   */
+  static HttpRequest toBackend(HttpRequest request, SocketAddress client, SocketAddress local) {
     HttpHeaders headers = request.headers();
     HttpVersion clientVersion = request.protocolVersion();
-    String host = headers.get(HttpHeaderNames.HOST);
-    List<String> forwardedFor = headers.getAll(X_FORWARDED_FOR);
+    boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+    String authority = absoluteAuthority(request.uri());
+    String host = authority != null ? authority : headers.get(HttpHeaderNames.HOST);
+    List<String> forwardedFor = headers.contains(X_FORWARDED_FOR) ? headers.getAll(X_FORWARDED_FOR) : List.of();
+    List<String> forwarded = headers.contains(FORWARDED) ? headers.getAll(FORWARDED) : List.of();
+    String upgrade = isWebSocketUpgrade(request) ? headers.get(HttpHeaderNames.UPGRADE) : null;
 
     removeHopByHop(headers);
-    // the body is already here: an Expect: 100-continue was answered by the aggregator (RFC 9110 §10.1.1)
+    if (upgrade != null) {
+      // the one hop-by-hop request a proxy passes on: the switch is end to end (RFC 9110 §7.8)
+      headers.set(HttpHeaderNames.UPGRADE, upgrade);
+      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+    }
+    // the balancer answers Expect: 100-continue itself (RFC 9110 §10.1.1)
     headers.remove(HttpHeaderNames.EXPECT);
 
     String hostValue = host != null ? host : addressText(local);
     headers.set(HttpHeaderNames.HOST, hostValue);
-    // X-Forwarded-For: every earlier hop, then the address this connection came from
     String clientIp = client instanceof InetSocketAddress inet && inet.getAddress() != null
         ? inet.getAddress().getHostAddress()
         : String.valueOf(client);
+    // X-Forwarded-For: every earlier hop, then the address this connection came from
     headers.set(X_FORWARDED_FOR, forwardedFor.isEmpty() ? clientIp : String.join(", ", forwardedFor) + ", " + clientIp);
     // this listener is plain HTTP; set, not appended, so that a client cannot claim otherwise
-    headers.set(X_FORWARDED_PROTO, "http");
+    headers.set(X_FORWARDED_PROTO, HTTP);
     headers.set(X_FORWARDED_HOST, hostValue);
+    // RFC 7239 §4: one forwarded-element per proxy, appended to the earlier ones
+    String node = client instanceof InetSocketAddress inet && inet.getAddress() instanceof Inet6Address
+        ? "\"[" + clientIp + "]\""
+        : clientIp;
+    String element = "for=" + node + ";host=" + quoteIfNeeded(hostValue) + ";proto=http";
+    headers.set(FORWARDED, forwarded.isEmpty() ? element : String.join(", ", forwarded) + ", " + element);
     // RFC 9110 §7.6.3: a gateway sends Via in each request it forwards
-    headers.add(HttpHeaderNames.VIA, clientVersion.majorVersion() + "." + clientVersion.minorVersion() + " " + VIA_NAME);
+    headers.add(HttpHeaderNames.VIA, clientVersion.equals(HttpVersion.HTTP_1_0) ? VIA_1_0 : VIA_1_1);
 
-    int length = request.content().readableBytes();
-    HttpMethod method = request.method();
-    if (length > 0 || HttpMethod.POST.equals(method) || HttpMethod.PUT.equals(method) || HttpMethod.PATCH.equals(method)) {
-      headers.setInt(HttpHeaderNames.CONTENT_LENGTH, length);
-    } else {
-      // RFC 9110 §8.6: no Content-Length for a request without content whose method expects none
-      headers.remove(HttpHeaderNames.CONTENT_LENGTH);
+    if (chunked) {
+      headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    } else if (!headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+      HttpMethod method = request.method();
+      if (HttpMethod.POST.equals(method) || HttpMethod.PUT.equals(method) || HttpMethod.PATCH.equals(method)) {
+        // RFC 9110 §8.6: a user agent sends Content-Length: 0 for a bodyless POST or PUT
+        headers.set(HttpHeaderNames.CONTENT_LENGTH, HttpHeaderValues.ZERO);
+      }
     }
     request.setUri(originForm(request.uri()));
     request.setProtocolVersion(HttpVersion.HTTP_1_1);
     return request;
   }
 
-  /** Prepares a backend's response for the client, in place. */
-  static void toClient(FullHttpResponse response, boolean keepAlive, HttpVersion clientVersion, HttpMethod method) {
+  /**
+   * Prepares a backend's response head for the client, in place, and says whether the client
+   * connection can stay open after it.
+   *
+   * @param keepAlive whether the client connection may stay open as far as the request goes
+   */
+  static boolean toClient(HttpResponse response, boolean keepAlive, HttpVersion clientVersion, HttpMethod method) {
     HttpHeaders headers = response.headers();
+    boolean chunked = HttpUtil.isTransferEncodingChunked(response);
     removeHopByHop(headers);
     response.setProtocolVersion(HttpVersion.HTTP_1_1);
     int code = response.status().code();
     if (code < 200 || code == 204) {
-      // RFC 9110 §8.6: never a Content-Length in a 1xx or 204 response
+      // RFC 9110 §8.6, RFC 9112 §6.1: neither field in a 1xx or 204 response
       headers.remove(HttpHeaderNames.CONTENT_LENGTH);
-    } else if (!HttpMethod.HEAD.equals(method) && code != 304) {
-      // a HEAD or 304 response carries the length the full representation would have
-      headers.setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+    } else if (chunked && clientVersion.equals(HttpVersion.HTTP_1_1)) {
+      headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    } else if (!headers.contains(HttpHeaderNames.CONTENT_LENGTH) && !HttpMethod.HEAD.equals(method) && code != 304) {
+      // the body is delimited by the backend closing, or chunked for an HTTP/1.0 client that cannot
+      // read chunks: chunk it for an HTTP/1.1 client, or send it as is and close (RFC 9112 §6.3)
+      if (clientVersion.equals(HttpVersion.HTTP_1_1)) {
+        headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+      } else {
+        keepAlive = false;
+      }
     }
     setConnection(headers, keepAlive, clientVersion);
+    return keepAlive;
   }
 
   /** {@code Connection: close} when closing; {@code keep-alive} for an HTTP/1.0 client kept alive. */
@@ -94,19 +173,20 @@ final class ProxyHeaders {
   /**
    * Removes the fields that describe one connection only (RFC 9110 §7.6.1): {@code Connection},
    * every field it names, and {@code Proxy-Connection}, {@code Keep-Alive}, {@code TE}, {@code
-   * Transfer-Encoding}, {@code Upgrade}; and {@code Trailer}, as the aggregated message carries no
-   * trailer section.
+   * Transfer-Encoding}, {@code Upgrade}, and {@code Trailer} (trailers are not forwarded).
    */
   static void removeHopByHop(HttpHeaders headers) {
-    for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
-      for (String token : value.split(",")) {
-        String name = token.strip();
-        if (!name.isEmpty()) {
-          headers.remove(name);
+    if (headers.contains(HttpHeaderNames.CONNECTION)) {
+      for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
+        for (String token : value.split(",")) {
+          String name = token.strip();
+          if (!name.isEmpty()) {
+            headers.remove(name);
+          }
         }
       }
+      headers.remove(HttpHeaderNames.CONNECTION);
     }
-    headers.remove(HttpHeaderNames.CONNECTION);
     headers.remove(PROXY_CONNECTION);
     headers.remove(KEEP_ALIVE);
     headers.remove(HttpHeaderNames.TE);
@@ -133,6 +213,17 @@ final class ProxyHeaders {
       return uri.substring(path);
     }
     return uri;
+  }
+
+  // RFC 7239 §4: a value that is not a token is a quoted-string
+  private static String quoteIfNeeded(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (!(Character.isLetterOrDigit(c) || "!#$%&'*+-.^_`|~".indexOf(c) >= 0) || c > 127) {
+        return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+      }
+    }
+    return value;
   }
 
   private static String addressText(SocketAddress address) {

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The balancer's meters, in Prometheus names:
@@ -19,10 +20,12 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li>{@code scalestack_lb_requests_total{backend,status}} — answered requests ({@code
  *       backend="none"} when none was reached);
- *   <li>{@code scalestack_lb_request_duration_seconds{backend}} — time from the complete request
- *       to its response, with histogram buckets;
+ *   <li>{@code scalestack_lb_request_duration_seconds{backend}} — time from the request head to
+ *       the end of its response, with histogram buckets;
  *   <li>{@code scalestack_lb_retries_total{reason}} — retries: {@code connect-failure}, {@code
- *       no-connection}, {@code send-failure}, {@code empty-response};
+ *       no-connection}, {@code send-failure} (never reached the backend), {@code empty-response}
+ *       (an idempotent request retried after its connection died without an answer);
+ *   <li>{@code scalestack_lb_retry_budget_exhausted_total} — retries refused by the retry budget;
  *   <li>{@code scalestack_lb_ejections_total{backend}} — backends taken down after a connect
  *       failure;
  *   <li>{@code scalestack_lb_health_checks_total{backend,result}};
@@ -37,31 +40,67 @@ final class ProxyMetrics {
 
   private final MeterRegistry registry;
   private final Map<Backend, List<Meter.Id>> gauges = new ConcurrentHashMap<>();
+  private final Map<String, RequestMeters> requestMeters = new ConcurrentHashMap<>();
 
   ProxyMetrics(MeterRegistry registry) {
     this.registry = registry;
   }
 
   void request(String backend, int status, long nanos) {
-    Counter.builder("scalestack.lb.requests")
-        .description("Requests answered by the load balancer")
-        .tags("backend", backend, "status", Integer.toString(status))
-        .register(registry)
-        .increment();
-    Timer.builder("scalestack.lb.request.duration")
-        .description("Time from a complete request to its response")
+    RequestMeters meters = requestMeters.get(backend);
+    if (meters == null) {
+      meters = requestMeters.computeIfAbsent(backend, this::requestMeters);
+    }
+    meters.counter(status).increment();
+    meters.duration.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  // looked up once per backend name and status, not per request: this is the hot path
+  private final class RequestMeters {
+    final String backend;
+    final Timer duration;
+    final AtomicReferenceArray<Counter> byStatus = new AtomicReferenceArray<>(600);
+
+    RequestMeters(String backend, Timer duration) {
+      this.backend = backend;
+      this.duration = duration;
+    }
+
+    Counter counter(int status) {
+      int index = status >= 0 && status < 600 ? status : 0;
+      Counter counter = byStatus.get(index);
+      if (counter == null) {
+        counter = Counter.builder("scalestack.lb.requests")
+            .description("Requests answered by the load balancer")
+            .tags("backend", backend, "status", Integer.toString(status))
+            .register(registry);
+        byStatus.set(index, counter);
+      }
+      return counter;
+    }
+  }
+
+  private RequestMeters requestMeters(String backend) {
+    return new RequestMeters(backend, Timer.builder("scalestack.lb.request.duration")
+        .description("Time from a request to the end of its response")
         .tags("backend", backend)
         .publishPercentileHistogram()
         .minimumExpectedValue(Duration.ofMillis(1))
         .maximumExpectedValue(Duration.ofSeconds(60))
-        .register(registry)
-        .record(nanos, TimeUnit.NANOSECONDS);
+        .register(registry));
   }
 
   void retry(String reason) {
     Counter.builder("scalestack.lb.retries")
         .description("Requests retried, by reason")
         .tags("reason", reason)
+        .register(registry)
+        .increment();
+  }
+
+  void retryBudgetExhausted() {
+    Counter.builder("scalestack.lb.retry.budget.exhausted")
+        .description("Retries refused because the retry budget was spent")
         .register(registry)
         .increment();
   }

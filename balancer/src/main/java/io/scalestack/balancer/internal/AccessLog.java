@@ -1,0 +1,39 @@
+package io.scalestack.balancer.internal;
+
+import java.net.InetSocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One line per answered request on the SLF4J logger {@code io.scalestack.balancer.access}, at
+ * INFO, in {@code key=value} form: {@code client=127.0.0.1:51514 method=GET uri=/api/me status=200
+ * backend=web-1 bytes_in=0 bytes_out=312 duration_ms=1.84}. {@code backend=none} when no backend
+ * was reached; {@code status=499} when the client went away first. Costs nothing when the logger
+ * is off. Stateless; thread-safe.
+ */
+final class AccessLog {
+
+  static final Logger LOG = LoggerFactory.getLogger("io.scalestack.balancer.access");
+
+  private AccessLog() {}
+
+  static boolean enabled() {
+    return LOG.isInfoEnabled();
+  }
+
+  static void log(InetSocketAddress client, Object method, String uri, int status, String backend, long bytesIn,
+      long bytesOut, long nanos) {
+    StringBuilder line = new StringBuilder(160)
+        .append("client=").append(client == null ? "-" : HostPort.format(client))
+        .append(" method=").append(method)
+        .append(" uri=").append(uri)
+        .append(" status=").append(status)
+        .append(" backend=").append(backend)
+        .append(" bytes_in=").append(bytesIn)
+        .append(" bytes_out=").append(bytesOut)
+        .append(" duration_ms=").append(nanos / 1_000_000).append('.');
+    long micros = (nanos / 1_000) % 1_000;
+    line.append((char) ('0' + micros / 100)).append((char) ('0' + micros / 10 % 10));
+    LOG.info(line.toString());
+  }
+}
