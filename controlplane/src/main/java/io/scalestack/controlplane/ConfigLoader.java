@@ -70,6 +70,7 @@ public final class ConfigLoader {
             lb.address("admin", "127.0.1.1:8404"),
             lb.oneOf("algorithm", "round-robin", "round-robin", "least-connections"),
             lb.integer("retries", 3, 0, 10),
+            lb.bool("retryIdempotent", true),
             healthPath(hc),
             hc.millis("intervalMillis", 1000, 50, 60_000),
             hc.millis("timeoutMillis", 1000, 10, 60_000),

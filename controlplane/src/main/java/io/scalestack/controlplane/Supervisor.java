@@ -260,7 +260,7 @@ public final class Supervisor implements AutoCloseable {
 
   private ManagedMember balancerMember() {
     TopologyConfig.Balancer lb = config.balancer();
-    List<String> args = List.of(
+    List<String> args = new ArrayList<>(List.of(
         "lb",
         "--name", "lb",
         "--listen", address(lb.listen()),
@@ -273,7 +273,11 @@ public final class Supervisor implements AutoCloseable {
         "--rise", String.valueOf(lb.rise()),
         "--fall", String.valueOf(lb.fall()),
         "--log-file", home.resolve("logs/lb.log").toString(),
-        "--parent-pid", String.valueOf(ProcessHandle.current().pid()));
+        "--parent-pid", String.valueOf(ProcessHandle.current().pid())));
+    if (lb.retryIdempotent()) {
+      // The photo service's GET, PUT and DELETE are idempotent: a web server killed mid-request costs nobody an error.
+      args.add("--retry-idempotent");
+    }
     return register(member("lb", "balancer", address(lb.listen()), javaStarter("lb", 256, args),
         httpReadiness(lb.admin(), "/health"), new ManagedMember.Hooks() {}));
   }

@@ -31,6 +31,7 @@ public record TopologyConfig(
       InetSocketAddress admin,
       String algorithm,
       int retries,
+      boolean retryIdempotent,
       String healthCheckPath,
       Duration healthCheckInterval,
       Duration healthCheckTimeout,
