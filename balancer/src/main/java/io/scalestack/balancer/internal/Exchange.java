@@ -161,6 +161,7 @@ final class Exchange {
     long now = System.nanoTime();
     attempt.backend.responseTime().record(now - attempt.startNanos, now);
     attempt.end();
+    core.membership().onResponse(context, attempt.backend, response);
     complete(response, attempt.backend);
   }
 
