@@ -27,7 +27,7 @@ public final class OutlierDetection {
     this.maxEjectionPercent = b.maxEjectionPercent;
   }
 
-  /** Defaults: 5 consecutive errors, 30 s base ejection, at most 300 s, at most 10% ejected. */
+  /** Defaults: 5 consecutive errors, 30 s base ejection, at most 300 s, at most 10% ejected (at least one backend). */
   public static Builder builder() {
     return new Builder();
   }
@@ -74,6 +74,7 @@ public final class OutlierDetection {
     private Duration baseEjectionTime = Duration.ofSeconds(30);
     private Duration maxEjectionTime = Duration.ofSeconds(300);
     private int maxEjectionPercent = 10;
+    private boolean maxEjectionTimeSet;
 
     private Builder() {}
 
@@ -92,9 +93,10 @@ public final class OutlierDetection {
       return this;
     }
 
-    /** The longest ejection; default 300 s. */
+    /** The longest ejection; default 300 s, or the base ejection time if longer. */
     public Builder maxEjectionTime(Duration maxEjectionTime) {
       this.maxEjectionTime = positive("maxEjectionTime", maxEjectionTime);
+      this.maxEjectionTimeSet = true;
       return this;
     }
 
@@ -108,6 +110,9 @@ public final class OutlierDetection {
     }
 
     public OutlierDetection build() {
+      if (!maxEjectionTimeSet && maxEjectionTime.compareTo(baseEjectionTime) < 0) {
+        maxEjectionTime = baseEjectionTime;
+      }
       if (maxEjectionTime.compareTo(baseEjectionTime) < 0) {
         throw new IllegalArgumentException("maxEjectionTime: " + maxEjectionTime
             + " (expected: >= baseEjectionTime " + baseEjectionTime + ")");
