@@ -19,6 +19,13 @@ import java.util.Objects;
  * <ul>
  *   <li><b>Balancing</b> — {@link Algorithm round robin or least connections} among the backends
  *       that are {@link BackendState#UP}.
+ *   <li><b>Pools and routes</b> — named {@link Pool}s, each with its own {@link Algorithm} (smooth
+ *       weighted round robin, weighted least connections, peak-EWMA response time, random, source
+ *       hash, consistent hash on a {@link HashKey}, bandwidth), {@link Sticky stickiness}, slow
+ *       start, {@link OutlierDetection outlier detection} and panic threshold; {@link Route}s pick
+ *       a pool by host, path, header, cookie or method and may rewrite the path prefix. Backends
+ *       added without a pool go to {@link Pool#DEFAULT}. {@link LbConfig} reads all this from
+ *       {@code lb.yaml}.
  *   <li><b>Health</b> — active {@link HealthCheck}s with rise and fall; a new backend gets traffic
  *       only after its first successful check; a backend that refuses a connection is taken down
  *       at once.
@@ -35,7 +42,8 @@ import java.util.Objects;
  *       -Host} are added and hop-by-hop fields removed (RFC 9110 §7.6.1).
  *   <li><b>Admin API</b> — on its own listener: {@code GET /health}, {@code GET /metrics}, {@code
  *       GET /backends}, {@code PUT|DELETE /backends/{name}}, {@code POST
- *       /backends/{name}/drain|ready}.
+ *       /backends/{name}/drain|ready}, {@code GET /pools}, {@code GET|PUT /pools/{pool}}; with a
+ *       bearer {@link Builder#adminToken(String) token} when one is set.
  * </ul>
  *
  * <p>Thread-safe. The membership methods may be called from any thread; {@link #close()} blocks
@@ -218,7 +226,7 @@ public final class LoadBalancer implements AutoCloseable {
       return this;
     }
 
-    /** The balancing algorithm; default round robin. */
+    /** The default pool's balancing algorithm; default round robin. Ignored if {@link #pool(Pool)} defines the default pool. */
     public Builder algorithm(Algorithm algorithm) {
       this.algorithm = Objects.requireNonNull(algorithm, "algorithm");
       return this;

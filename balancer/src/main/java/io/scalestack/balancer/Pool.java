@@ -91,7 +91,11 @@ public final class Pool {
     return sticky;
   }
 
-  /** How long a backend that comes up ramps its weight from 10% to 100%; zero for no slow start. */
+  /**
+   * How long a backend that comes up ramps its weight from 10% to 100%; zero for no slow start.
+   * Backends present when the balancer starts do not ramp; the hash algorithms ignore it (a ramp
+   * would move keys back and forth).
+   */
   public Duration slowStart() {
     return slowStart;
   }
@@ -176,6 +180,18 @@ public final class Pool {
         throw new IllegalArgumentException("hashLoadFactor: " + factor + " (expected: 0, or 1.0..100.0)");
       }
       this.hashLoadFactor = factor;
+      return this;
+    }
+
+    /** No session persistence (the default). */
+    public Builder withoutSticky() {
+      this.sticky = null;
+      return this;
+    }
+
+    /** No passive health checking (the default). */
+    public Builder withoutOutlierDetection() {
+      this.outlierDetection = null;
       return this;
     }
 

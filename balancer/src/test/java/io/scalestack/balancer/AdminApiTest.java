@@ -354,5 +354,20 @@ class AdminApiTest {
     assertThat(JSON.readTree(get(lb.adminAddress(), "/pools/default").body()).get("hashLoadFactor").asDouble())
         .isEqualTo(1.25);
     assertThat(get(lb.adminAddress(), "/pools/nope").statusCode()).isEqualTo(404);
+
+    HttpResponse<String> sticky = putJson(lb, "/pools/default",
+        "{\"sticky\":\"insert:SRV\",\"outlierDetection\":{\"consecutiveErrors\":3,\"maxEjectionPercent\":50}}", null);
+    assertThat(sticky.statusCode()).isEqualTo(200);
+    assertThat(lb.pools().getFirst().sticky()).isEqualTo(Sticky.insertCookie("SRV"));
+    assertThat(lb.pools().getFirst().outlierDetection().consecutiveErrors()).isEqualTo(3);
+    assertThat(lb.pools().getFirst().algorithm()).as("unchanged fields stay").isEqualTo(Algorithm.HASH);
+    assertThat(send(HttpRequest.newBuilder(uri(lb.address(), "/")).GET()).headers().allValues("set-cookie"))
+        .singleElement().asString().startsWith("SRV=");
+    assertThat(putJson(lb, "/pools/default", "{\"sticky\":null,\"outlierDetection\":null}", null).statusCode())
+        .isEqualTo(200);
+    assertThat(lb.pools().getFirst().sticky()).isNull();
+    assertThat(lb.pools().getFirst().outlierDetection()).isNull();
+    assertThat(putJson(lb, "/pools/default", "{\"outlierDetection\":{\"consecutiveErrors\":0}}", null).body())
+        .isEqualTo("{\"error\":\"consecutiveErrors: 0 (expected: 1..1000)\"}");
   }
 }

@@ -53,8 +53,12 @@ import org.slf4j.LoggerFactory;
  * GET    /pools                  200 [{"name","algorithm","hashKey","hashLoadFactor","sticky","slowStartMillis",
  *                                      "panicThresholdPercent","outlierDetection","panic","backends"}, …]
  * GET    /pools/{pool}           200 {…} | 404
- * PUT    /pools/{pool}           {"algorithm":"least-connections", "hashKey":"header:X-User", …} → 201 created
- *                                | 200 changed (backends, connections and requests in flight stay) | 400
+ * PUT    /pools/{pool}           {"algorithm":"least-connections", "hashKey":"header:X-User", "hashLoadFactor":1.25,
+ *                                 "sticky":"insert:SRV"|null, "slowStartMillis":30000, "panicThresholdPercent":50,
+ *                                 "outlierDetection":{"consecutiveErrors","baseEjectionTimeMillis",
+ *                                 "maxEjectionTimeMillis","maxEjectionPercent"}|null} → 201 created
+ *                                | 200 changed (fields not given stay; backends, connections and requests in
+ *                                flight stay) | 400
  * </pre>
  *
  * <p>When the balancer has an admin token, every request but {@code GET /health} must carry
@@ -207,11 +211,24 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
           case "algorithm" -> builder.algorithm(Algorithm.parse(text("algorithm", value)));
           case "hashKey" -> builder.hashKey(HashKey.parse(text("hashKey", value)));
           case "hashLoadFactor" -> builder.hashLoadFactor(number("hashLoadFactor", value));
-          case "sticky" -> builder.sticky(Sticky.parse(text("sticky", value)));
+          case "sticky" -> {
+            if (value.isNull()) {
+              builder.withoutSticky();
+            } else {
+              builder.sticky(Sticky.parse(text("sticky", value)));
+            }
+          }
+          case "outlierDetection" -> {
+            if (value.isNull()) {
+              builder.withoutOutlierDetection();
+            } else {
+              builder.outlierDetection(outlierDetection(value));
+            }
+          }
           case "slowStartMillis" -> builder.slowStart(Duration.ofMillis((long) number("slowStartMillis", value)));
           case "panicThresholdPercent" -> builder.panicThresholdPercent((int) number("panicThresholdPercent", value));
           default -> throw new IllegalArgumentException(field.getKey() + ": unknown field (expected: algorithm, "
-              + "hashKey, hashLoadFactor, sticky, slowStartMillis or panicThresholdPercent)");
+              + "hashKey, hashLoadFactor, sticky, slowStartMillis, panicThresholdPercent or outlierDetection)");
         }
       }
       Pool pool = builder.build();
@@ -220,6 +237,26 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     } catch (IllegalArgumentException e) {
       return Json.error(HttpResponseStatus.BAD_REQUEST, e.getMessage());
     }
+  }
+
+  private static OutlierDetection outlierDetection(JsonNode node) {
+    if (!node.isObject()) {
+      throw new IllegalArgumentException("outlierDetection: " + node + " (expected: an object like {\"consecutiveErrors\":5})");
+    }
+    OutlierDetection.Builder b = OutlierDetection.builder();
+    for (var fields = node.fields(); fields.hasNext(); ) {
+      var field = fields.next();
+      JsonNode value = field.getValue();
+      switch (field.getKey()) {
+        case "consecutiveErrors" -> b.consecutiveErrors((int) number("consecutiveErrors", value));
+        case "baseEjectionTimeMillis" -> b.baseEjectionTime(Duration.ofMillis((long) number("baseEjectionTimeMillis", value)));
+        case "maxEjectionTimeMillis" -> b.maxEjectionTime(Duration.ofMillis((long) number("maxEjectionTimeMillis", value)));
+        case "maxEjectionPercent" -> b.maxEjectionPercent((int) number("maxEjectionPercent", value));
+        default -> throw new IllegalArgumentException("outlierDetection." + field.getKey() + ": unknown field (expected: "
+            + "consecutiveErrors, baseEjectionTimeMillis, maxEjectionTimeMillis or maxEjectionPercent)");
+      }
+    }
+    return b.build();
   }
 
   private static String text(String field, JsonNode value) {

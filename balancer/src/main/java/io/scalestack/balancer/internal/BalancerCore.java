@@ -389,7 +389,7 @@ public final class BalancerCore {
 
   /** A connect to {@code backend} failed: take it down at once. */
   void eject(Backend backend, Throwable cause) {
-    membership.onConnectFailure(backend);
+    membership.onAttemptFailure(backend);
     if (backend.eject()) {
       metrics.ejection(backend.name());
       log.warn("backend {} is DOWN: connect failed ({}); back after {} successful health checks",

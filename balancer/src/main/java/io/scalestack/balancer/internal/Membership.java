@@ -261,8 +261,11 @@ final class Membership {
     }
   }
 
-  /** A connection to {@code backend} failed: counts as an error for passive health checking. */
-  void onConnectFailure(Backend backend) {
+  /**
+   * An attempt on {@code backend} failed without a response — connect failure, connection closed
+   * before any response, response timeout: counts as an error for passive health checking.
+   */
+  void onAttemptFailure(Backend backend) {
     PoolState pool = pools.get(backend.poolName());
     if (pool != null) {
       pool.outcome(backend, Backend.CONNECT_FAILURE);

@@ -65,8 +65,8 @@ class OutlierTest {
         clock::get);
     a.recordCheck(true, 1, 1);
     membership.put(a);
-    membership.onConnectFailure(a);
-    membership.onConnectFailure(a);
+    membership.onAttemptFailure(a);
+    membership.onAttemptFailure(a);
     assertThat(a.ejected()).isTrue();
   }
 
