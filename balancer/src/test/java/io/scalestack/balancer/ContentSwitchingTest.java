@@ -2,7 +2,6 @@ package io.scalestack.balancer;
 
 import static io.scalestack.balancer.Fixtures.awaitAllUp;
 import static io.scalestack.balancer.Fixtures.balancer;
-import static io.scalestack.balancer.Fixtures.get;
 import static io.scalestack.balancer.Fixtures.send;
 import static io.scalestack.balancer.Fixtures.uri;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,6 +1,5 @@
 package io.scalestack.balancer.internal;
 
-import io.netty.handler.codec.http.HttpRequest;
 import io.scalestack.balancer.HashKey;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -79,8 +78,7 @@ final class HashSelector implements BackendSelector {
       List<Backend> eligible = candidates.eligible();
       return eligible.get((int) Math.floorMod(fallback.getAndIncrement(), (long) eligible.size()));
     }
-    Backend chosen = select(candidates, hash(key, 0, key.length));
-    return chosen;
+    return select(candidates, hash(key, 0, key.length));
   }
 
   /** The backend for a key of hash {@code keyHash}; visible for the ring's tests. */
@@ -209,7 +207,7 @@ final class HashSelector implements BackendSelector {
     }
   }
 
-  /** For {@link HttpRequest}-free tests: the key hash as requests compute it. */
+  /** The hash of a text key as {@link #select(Candidates, RequestContext)} computes it (for tests). */
   static long hashOf(String key) {
     byte[] b = key.getBytes(StandardCharsets.UTF_8);
     return hash(b, 0, b.length);
