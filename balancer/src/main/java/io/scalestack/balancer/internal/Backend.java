@@ -46,7 +46,8 @@ final class Backend {
 
   private final LongSupplier ticker;
   private volatile int weight = 1;
-  private volatile String poolName = Pool.DEFAULT;
+  // fixed: a retry stays in the pool of the backends it tried, so a move makes a new Backend
+  private final String poolName;
   private volatile String stickyId = "";
 
   // slow start: when the backend last came up; 0 when it is warm (never ramps)
@@ -116,13 +117,30 @@ final class Backend {
     return until != 0 && ticker.getAsLong() - until < 0;
   }
 
-  /** The pool the backend belongs to. */
+  /** The pool the backend belongs to; fixed for this object (see {@link #movedTo}). */
   String poolName() {
     return poolName;
   }
 
-  void poolName(String poolName) {
-    this.poolName = poolName;
+  /**
+   * This backend in pool {@code pool} with {@code weight}: a new object sharing the connection
+   * pool and carrying over health, drain and slow-start state, so that the move needs no new
+   * health check and drops no connection. This object is then retired without closing the
+   * shared connection pool; requests in flight on it finish.
+   */
+  synchronized Backend movedTo(String pool, int newWeight) {
+    Backend moved = new Backend(name, address, this.pool, newWeight, pool, ticker);
+    synchronized (moved) {
+      moved.up = up;
+      moved.everUp = everUp;
+      moved.successes = successes;
+      moved.failures = failures;
+    }
+    moved.draining = draining;
+    moved.warm = warm;
+    moved.upSinceNanos = upSinceNanos;
+    moved.stickyId = stickyId;
+    return moved;
   }
 
   /** The signed id that sticky cookies carry ({@code name.mac}); empty until the membership sets it. */

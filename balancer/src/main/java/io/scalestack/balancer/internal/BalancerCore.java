@@ -221,7 +221,20 @@ public final class BalancerCore {
         if (existing.weight() == weight && existing.poolName().equals(pool)) {
           return AddResult.UNCHANGED;
         }
-        membership.update(existing, weight, pool);
+        if (existing.poolName().equals(pool)) {
+          membership.reweight(existing, weight);
+        } else {
+          // a new object in the new pool, on the same connections; the old one only finishes its requests
+          Backend moved = existing.movedTo(pool, weight);
+          existing.markRemoved();
+          healthChecker.unwatch(existing);
+          metrics.unregister(existing);
+          membership.put(moved);
+          metrics.register(moved);
+          if (lifecycle == Lifecycle.STARTED) {
+            healthChecker.watch(moved);
+          }
+        }
         log.info("backend {} now has weight {} in pool {}", name, weight, pool);
         return AddResult.UPDATED;
       }

@@ -155,13 +155,12 @@ final class Membership {
     return removed;
   }
 
-  /** Changes a backend's weight and pool in place (its connections and counters stay). */
-  synchronized void update(Backend backend, int weight, String pool) {
+  /** Changes a backend's weight in place (its connections and counters stay). */
+  synchronized void reweight(Backend backend, int weight) {
     if (byName.get(backend.name()) != backend) {
       return;
     }
     backend.weight(weight);
-    backend.poolName(pool);
     refresh();
   }
 
