@@ -188,8 +188,9 @@ public final class BalancerCore {
 
   /**
    * Adds backend {@code name} at {@code address} with {@code weight} (1..256) to pool {@code
-   * pool}; a backend already there at that address gets the weight and pool in place, without
-   * losing its connections.
+   * pool}. A backend already there at that address is re-weighted in place, or moved to the other
+   * pool on its same connections and health state (as a new {@link Backend}, so that retries of
+   * requests routed before the move stay in the old pool); no connection is dropped.
    */
   public AddResult addBackend(String name, InetSocketAddress address, int weight, String pool) {
     String error = nameError(name);
