@@ -5,8 +5,10 @@ import java.util.Objects;
 
 /**
  * How the balancer actively checks its backends, with HAProxy's semantics: every {@link
- * #interval()} it sends {@code GET} {@link #path()} on a new connection; an answer with a 2xx or
- * 3xx status within {@link #timeout()} is a success, anything else a failure. A backend that is
+ * #interval()} (± {@link #jitter()}, so that checks of many backends do not fall in step) it
+ * sends {@code GET} {@link #path()} on a new connection; an answer with a 2xx or 3xx status
+ * within {@link #timeout()} is a success, anything else a failure. A {@link Type#TCP TCP} check
+ * only opens a connection (HAProxy's default {@code check} without {@code option httpchk}). A backend that is
  * up goes down after {@link #fall()} consecutive failures; a backend that is down comes up after
  * {@link #rise()} consecutive successes.
  *
@@ -20,13 +22,25 @@ public final class HealthCheck {
 
   private static final HealthCheck DEFAULTS = new Builder().build();
 
+  /** What a check does. */
+  public enum Type {
+    /** {@code GET path}; a 2xx or 3xx status passes. */
+    HTTP,
+    /** A TCP connect; an accepted connection passes. */
+    TCP
+  }
+
   private final String path;
   private final Duration interval;
   private final Duration timeout;
   private final int rise;
   private final int fall;
+  private final Type type;
+  private final double jitter;
 
   private HealthCheck(Builder builder) {
+    this.type = builder.type;
+    this.jitter = builder.jitter;
     this.path = builder.path;
     this.interval = builder.interval;
     this.timeout = builder.timeout;
@@ -34,12 +48,12 @@ public final class HealthCheck {
     this.fall = builder.fall;
   }
 
-  /** A builder starting from the defaults: {@code /health}, every 1 s, 1 s timeout, rise 2, fall 2. */
+  /** A builder starting from the defaults: HTTP {@code /health}, every 1 s ± 10%, 1 s timeout, rise 2, fall 2. */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** The defaults: {@code /health}, every 1 s, 1 s timeout, rise 2, fall 2. */
+  /** The defaults: HTTP {@code /health}, every 1 s ± 10%, 1 s timeout, rise 2, fall 2. */
   public static HealthCheck defaults() {
     return DEFAULTS;
   }
@@ -69,6 +83,16 @@ public final class HealthCheck {
     return fall;
   }
 
+  /** HTTP or TCP. */
+  public Type type() {
+    return type;
+  }
+
+  /** The fraction of the interval by which each wait varies at random, both ways (0.1: ±10%). */
+  public double jitter() {
+    return jitter;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof HealthCheck other
@@ -76,18 +100,20 @@ public final class HealthCheck {
         && interval.equals(other.interval)
         && timeout.equals(other.timeout)
         && rise == other.rise
-        && fall == other.fall;
+        && fall == other.fall
+        && type == other.type
+        && jitter == other.jitter;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(path, interval, timeout, rise, fall);
+    return Objects.hash(path, interval, timeout, rise, fall, type, jitter);
   }
 
   @Override
   public String toString() {
-    return "HealthCheck[path=" + path + ", interval=" + interval + ", timeout=" + timeout
-        + ", rise=" + rise + ", fall=" + fall + "]";
+    return "HealthCheck[" + (type == Type.TCP ? "tcp" : "path=" + path) + ", interval=" + interval
+        + ", jitter=" + jitter + ", timeout=" + timeout + ", rise=" + rise + ", fall=" + fall + "]";
   }
 
   /** Builds a {@link HealthCheck}; not thread-safe. */
@@ -97,8 +123,25 @@ public final class HealthCheck {
     private Duration timeout = Duration.ofSeconds(1);
     private int rise = 2;
     private int fall = 2;
+    private Type type = Type.HTTP;
+    private double jitter = 0.1;
 
     private Builder() {}
+
+    /** HTTP (the default) or TCP. */
+    public Builder type(Type type) {
+      this.type = Objects.requireNonNull(type, "type");
+      return this;
+    }
+
+    /** The random variation of each interval, as a fraction of it: 0 to 0.5; default 0.1 (±10%). */
+    public Builder jitter(double jitter) {
+      if (!(jitter >= 0 && jitter <= 0.5)) {
+        throw new IllegalArgumentException("jitter: " + jitter + " (expected: 0.0..0.5)");
+      }
+      this.jitter = jitter;
+      return this;
+    }
 
     /** The request target to check, in origin form ({@code /health}, {@code /ready?deep=1}). */
     public Builder path(String path) {

@@ -19,6 +19,13 @@ import java.util.Objects;
  * <ul>
  *   <li><b>Balancing</b> — {@link Algorithm round robin or least connections} among the backends
  *       that are {@link BackendState#UP}.
+ *   <li><b>Pools and routes</b> — named {@link Pool}s, each with its own {@link Algorithm} (smooth
+ *       weighted round robin, weighted least connections, peak-EWMA response time, random, source
+ *       hash, consistent hash on a {@link HashKey}, bandwidth), {@link Sticky stickiness}, slow
+ *       start, {@link OutlierDetection outlier detection} and panic threshold; {@link Route}s pick
+ *       a pool by host, path, header, cookie or method and may rewrite the path prefix. Backends
+ *       added without a pool go to {@link Pool#DEFAULT}. {@link LbConfig} reads all this from
+ *       {@code lb.yaml}.
  *   <li><b>Health</b> — active {@link HealthCheck}s with rise and fall; a new backend gets traffic
  *       only after its first successful check; a backend that refuses a connection is taken down
  *       at once.
@@ -40,7 +47,8 @@ import java.util.Objects;
  *       head gets 408 after {@link Builder#requestHeaderTimeout(Duration)}.
  *   <li><b>Admin API</b> — on its own listener: {@code GET /health}, {@code GET /metrics}, {@code
  *       GET /backends}, {@code PUT|DELETE /backends/{name}}, {@code POST
- *       /backends/{name}/drain|ready}.
+ *       /backends/{name}/drain|ready}, {@code GET /pools}, {@code GET|PUT /pools/{pool}}; with a
+ *       bearer {@link Builder#adminToken(String) token} when one is set.
  * </ul>
  *
  * <p>Thread-safe. The membership methods may be called from any thread; {@link #close()} blocks
@@ -91,6 +99,43 @@ public final class LoadBalancer implements AutoCloseable {
    */
   public void addBackend(String name, InetSocketAddress address) {
     core.addBackend(name, address);
+  }
+
+  /**
+   * Adds backend {@code name} at {@code address} with {@code weight} to the default pool; a
+   * backend of that name already at that address gets the new weight in place (no connection is
+   * dropped). Otherwise as {@link #addBackend(String, InetSocketAddress)}.
+   *
+   * @throws IllegalArgumentException for a bad name, a weight outside 1..256, or an unresolvable host
+   */
+  public void addBackend(String name, InetSocketAddress address, int weight) {
+    core.addBackend(name, address, weight, Pool.DEFAULT);
+  }
+
+  /**
+   * Adds backend {@code name} at {@code address} with {@code weight} to pool {@code pool}; a
+   * backend of that name already at that address moves to that pool and weight in place.
+   *
+   * @throws IllegalArgumentException for a bad name, a weight outside 1..256, an unknown pool, or
+   *     an unresolvable host
+   */
+  public void addBackend(String name, InetSocketAddress address, int weight, String pool) {
+    core.addBackend(name, address, weight, pool);
+  }
+
+  /**
+   * Adds pool {@code pool}, or changes the settings (algorithm, hash key, stickiness, …) of the
+   * pool of that name at run time; its backends, connections and requests in flight stay.
+   *
+   * @return whether the pool is new
+   */
+  public boolean putPool(Pool pool) {
+    return core.putPool(Objects.requireNonNull(pool, "pool"));
+  }
+
+  /** Every pool's current settings, the default pool first; immutable. */
+  public List<Pool> pools() {
+    return core.pools();
   }
 
   /**
@@ -165,6 +210,12 @@ public final class LoadBalancer implements AutoCloseable {
     private int retryBudgetPercent = 20;
     private Duration requestHeaderTimeout = Duration.ofSeconds(10);
     private final Map<String, InetSocketAddress> backends = new LinkedHashMap<>();
+    private final Map<String, Integer> backendWeights = new LinkedHashMap<>();
+    private final Map<String, String> backendPools = new LinkedHashMap<>();
+    private final Map<String, Pool> pools = new LinkedHashMap<>();
+    private final List<Route> routes = new java.util.ArrayList<>();
+    private byte[] stickySecret;
+    private String adminToken;
 
     private Builder() {}
 
@@ -183,7 +234,7 @@ public final class LoadBalancer implements AutoCloseable {
       return this;
     }
 
-    /** The balancing algorithm; default round robin. */
+    /** The default pool's balancing algorithm; default round robin. Ignored if {@link #pool(Pool)} defines the default pool. */
     public Builder algorithm(Algorithm algorithm) {
       this.algorithm = Objects.requireNonNull(algorithm, "algorithm");
       return this;
@@ -298,6 +349,79 @@ public final class LoadBalancer implements AutoCloseable {
       return this;
     }
 
+    /** A backend of weight {@code weight} (1..256) in the default pool, present from the start. */
+    public Builder backend(String name, InetSocketAddress address, int weight) {
+      return backend(name, address, weight, Pool.DEFAULT);
+    }
+
+    /**
+     * A backend of weight {@code weight} (1..256) in pool {@code pool} (defined by {@link
+     * #pool(Pool)}, or the default pool), present from the start.
+     */
+    public Builder backend(String name, InetSocketAddress address, int weight, String pool) {
+      if (weight < 1 || weight > 256) {
+        throw new IllegalArgumentException("weight: " + weight + " (expected: 1..256)");
+      }
+      String poolError = Pool.nameError(pool);
+      if (poolError != null) {
+        throw new IllegalArgumentException(poolError);
+      }
+      backend(name, address);
+      backendWeights.put(name, weight);
+      backendPools.put(name, pool);
+      return this;
+    }
+
+    /**
+     * A pool of backends with its own algorithm, stickiness, slow start and outlier detection
+     * (repeatable; names unique). A pool named {@value Pool#DEFAULT} replaces the default pool,
+     * whose algorithm {@link #algorithm(Algorithm)} otherwise sets.
+     */
+    public Builder pool(Pool pool) {
+      Objects.requireNonNull(pool, "pool");
+      if (pools.containsKey(pool.name())) {
+        throw new IllegalArgumentException("pool: '" + pool.name() + "' (expected: a name not given before)");
+      }
+      pools.put(pool.name(), pool);
+      return this;
+    }
+
+    /**
+     * A content-switching route (repeatable): tried in the order added, the first match picks the
+     * pool; requests no route matches go to the default pool.
+     */
+    public Builder route(Route route) {
+      routes.add(Objects.requireNonNull(route, "route"));
+      return this;
+    }
+
+    /**
+     * The key that signs sticky-session cookies (at least 16 bytes); default a random key per
+     * start, so pins do not survive a restart. Give the same key to every balancer of a fleet.
+     */
+    public Builder stickySecret(byte[] secret) {
+      Objects.requireNonNull(secret, "stickySecret");
+      if (secret.length < 16) {
+        throw new IllegalArgumentException("stickySecret: " + secret.length + " bytes (expected: >= 16)");
+      }
+      this.stickySecret = secret.clone();
+      return this;
+    }
+
+    /**
+     * A bearer token the admin API requires ({@code Authorization: Bearer <token>}) on every
+     * request but {@code GET /health}; default none (the admin API is open: bind it to loopback).
+     */
+    public Builder adminToken(String token) {
+      Objects.requireNonNull(token, "adminToken");
+      if (token.length() < 16 || !token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+        throw new IllegalArgumentException("adminToken: " + token.length()
+            + " characters (expected: at least 16 visible ASCII characters)");
+      }
+      this.adminToken = token;
+      return this;
+    }
+
     /**
      * Where the balancer's metrics go; default a {@code Telemetry.forMember("lb")} of its own,
      * closed with the balancer. A given telemetry is not closed by the balancer.
@@ -359,7 +483,13 @@ public final class LoadBalancer implements AutoCloseable {
           backendIdleTimeout, clientIdleTimeout, shutdownTimeout, ioThreads, telemetry, healthCheckScheduler,
           retryIdempotent, retryBudgetPercent, requestHeaderTimeout));
       try {
-        backends.forEach(core::addBackend);
+        List<Pool> allPools = new java.util.ArrayList<>(pools.values());
+        if (!pools.containsKey(Pool.DEFAULT)) {
+          allPools.addFirst(Pool.builder(Pool.DEFAULT).algorithm(algorithm).build());
+        }
+        core.configureRouting(allPools, routes, stickySecret, adminToken);
+        backends.forEach((name, address) -> core.addBackend(name, address,
+            backendWeights.getOrDefault(name, 1), backendPools.getOrDefault(name, Pool.DEFAULT)));
       } catch (RuntimeException e) {
         core.close();
         throw e;

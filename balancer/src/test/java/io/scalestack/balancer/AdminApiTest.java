@@ -225,4 +225,149 @@ class AdminApiTest {
     assertThat(slow.get().body()).isEqualTo("a");
     checkRound(scheduler, 0);
   }
+
+  private static HttpResponse<String> putJson(LoadBalancer lb, String path, String body, String token) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri(lb.adminAddress(), path))
+        .header("Content-Type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    return send(request);
+  }
+
+  @Test
+  void requiresTheBearerTokenWhenOneIsConfigured() throws Exception {
+    TestBackend a = track(TestBackend.start("a"));
+    ManualScheduler scheduler = new ManualScheduler();
+    String token = "s3cret-token-0123456789";
+    LoadBalancer lb = track(balancer(scheduler).adminToken(token).build().start());
+
+    HttpResponse<String> anonymous = get(lb.adminAddress(), "/backends");
+    assertThat(anonymous.statusCode()).isEqualTo(401);
+    assertThat(anonymous.headers().firstValue("www-authenticate")).hasValue("Bearer realm=\"scalestack-lb\"");
+    assertThat(anonymous.body())
+        .isEqualTo("{\"error\":\"authorization: missing or wrong (expected: Authorization: Bearer <admin token>)\"}");
+    assertThat(putJson(lb, "/backends/a", "{\"address\":\"" + address(a.address()) + "\"}", "wrong-token-0123456789")
+        .statusCode()).isEqualTo(401);
+    assertThat(send(HttpRequest.newBuilder(uri(lb.adminAddress(), "/metrics")).header("Authorization", "Basic x")
+        .GET()).statusCode()).isEqualTo(401);
+    assertThat(lb.backends()).isEmpty();
+    // liveness probes need no token
+    assertThat(get(lb.adminAddress(), "/health").statusCode()).isEqualTo(200);
+
+    HttpResponse<String> created = putJson(lb, "/backends/a", "{\"address\":\"" + address(a.address()) + "\"}", token);
+    assertThat(created.statusCode()).isEqualTo(201);
+    HttpResponse<String> listed = send(HttpRequest.newBuilder(uri(lb.adminAddress(), "/backends"))
+        .header("Authorization", "bearer " + token).GET());
+    assertThat(listed.statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(listed.body()).get(0).get("name").asText()).isEqualTo("a");
+    assertThatThrownByShortToken();
+  }
+
+  private static void assertThatThrownByShortToken() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> LoadBalancer.builder().adminToken("short"))
+        .hasMessage("adminToken: 5 characters (expected: at least 16 visible ASCII characters)");
+  }
+
+  @Test
+  void reweightsAndMovesABackendInPlaceKeepingItsConnections() throws Exception {
+    TestBackend a = track(TestBackend.start("a"));
+    TestBackend b = track(TestBackend.start("b"));
+    ManualScheduler scheduler = new ManualScheduler();
+    LoadBalancer lb = track(balancer(scheduler).backend("a", a.address()).backend("b", b.address()).build().start());
+    awaitAllUp(lb, scheduler);
+    for (int i = 0; i < 4; i++) {
+      get(lb.address(), "/warm");
+    }
+    int connectionsBefore = a.connections();
+
+    HttpResponse<String> reweighted = putJson(lb, "/backends/a", "{\"weight\":3}", null);
+    assertThat(reweighted.statusCode()).isEqualTo(200);
+    JsonNode node = JSON.readTree(reweighted.body());
+    assertThat(node.get("weight").asInt()).isEqualTo(3);
+    assertThat(node.get("pool").asText()).isEqualTo("default");
+    assertThat(node.get("state").asText()).as("no new health check needed").isEqualTo("UP");
+
+    int aBefore = a.requests();
+    int bBefore = b.requests();
+    for (int i = 0; i < 40; i++) {
+      assertThat(get(lb.address(), "/w").statusCode()).isEqualTo(200);
+    }
+    assertThat(a.requests() - aBefore).isEqualTo(30);
+    assertThat(b.requests() - bBefore).isEqualTo(10);
+    assertThat(a.connections()).as("the pooled connection survived").isEqualTo(connectionsBefore);
+
+    assertThat(putJson(lb, "/backends/a", "{\"weight\":0}", null).body())
+        .isEqualTo("{\"error\":\"weight: 0 (expected: 1..256)\"}");
+    assertThat(putJson(lb, "/backends/a", "{\"pool\":\"nope\"}", null).body())
+        .isEqualTo("{\"error\":\"pool: 'nope' (expected: one of default)\"}");
+
+    assertThat(putJson(lb, "/pools/spare", "{\"algorithm\":\"least-connections\"}", null).statusCode()).isEqualTo(201);
+    HttpResponse<String> moved = putJson(lb, "/backends/a", "{\"pool\":\"spare\"}", null);
+    assertThat(moved.statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(moved.body()).get("pool").asText()).isEqualTo("spare");
+    for (int i = 0; i < 4; i++) {
+      assertThat(get(lb.address(), "/after-move").body()).isEqualTo("b");
+    }
+    JsonNode pools = JSON.readTree(get(lb.adminAddress(), "/pools").body());
+    assertThat(pools.get(0).get("name").asText()).isEqualTo("default");
+    assertThat(pools.get(0).get("backends").toString()).isEqualTo("[\"b\"]");
+    assertThat(pools.get(1).get("name").asText()).isEqualTo("spare");
+    assertThat(pools.get(1).get("algorithm").asText()).isEqualTo("least-connections");
+    assertThat(pools.get(1).get("backends").toString()).isEqualTo("[\"a\"]");
+  }
+
+  @Test
+  void changesAPoolsAlgorithmAtRuntime() throws Exception {
+    TestBackend a = track(TestBackend.start("a"));
+    TestBackend b = track(TestBackend.start("b"));
+    TestBackend c = track(TestBackend.start("c"));
+    ManualScheduler scheduler = new ManualScheduler();
+    LoadBalancer lb = track(balancer(scheduler)
+        .backend("a", a.address()).backend("b", b.address()).backend("c", c.address()).build().start());
+    awaitAllUp(lb, scheduler);
+
+    HttpResponse<String> noKey = putJson(lb, "/pools/default", "{\"algorithm\":\"hash\"}", null);
+    assertThat(noKey.statusCode()).isEqualTo(400);
+    assertThat(noKey.body()).contains("hashKey: missing for pool 'default'");
+    assertThat(putJson(lb, "/pools/default", "{\"algorithm\":\"fastest\"}", null).body()).isEqualTo(
+        "{\"error\":\"algorithm: 'fastest' (expected: round-robin, least-connections, response-time, random, source-hash, hash or bandwidth)\"}");
+    assertThat(putJson(lb, "/pools/default", "{\"algo\":1}", null).body()).startsWith("{\"error\":\"algo: unknown field");
+
+    HttpResponse<String> changed = putJson(lb, "/pools/default",
+        "{\"algorithm\":\"hash\",\"hashKey\":\"header:X-User\",\"hashLoadFactor\":1.25}", null);
+    assertThat(changed.statusCode()).isEqualTo(200);
+    JsonNode pool = JSON.readTree(changed.body());
+    assertThat(pool.get("algorithm").asText()).isEqualTo("hash");
+    assertThat(pool.get("hashKey").asText()).isEqualTo("header:X-User");
+    assertThat(pool.get("backends")).hasSize(3);
+    assertThat(lb.pools().getFirst().algorithm()).isEqualTo(Algorithm.HASH);
+
+    for (int user = 0; user < 10; user++) {
+      java.util.Set<String> servedBy = new java.util.HashSet<>();
+      for (int i = 0; i < 3; i++) {
+        servedBy.add(send(HttpRequest.newBuilder(uri(lb.address(), "/")).header("X-User", "u" + user).GET()).body());
+      }
+      assertThat(servedBy).hasSize(1);
+    }
+    assertThat(JSON.readTree(get(lb.adminAddress(), "/pools/default").body()).get("hashLoadFactor").asDouble())
+        .isEqualTo(1.25);
+    assertThat(get(lb.adminAddress(), "/pools/nope").statusCode()).isEqualTo(404);
+
+    HttpResponse<String> sticky = putJson(lb, "/pools/default",
+        "{\"sticky\":\"insert:SRV\",\"outlierDetection\":{\"consecutiveErrors\":3,\"maxEjectionPercent\":50}}", null);
+    assertThat(sticky.statusCode()).isEqualTo(200);
+    assertThat(lb.pools().getFirst().sticky()).isEqualTo(Sticky.insertCookie("SRV"));
+    assertThat(lb.pools().getFirst().outlierDetection().consecutiveErrors()).isEqualTo(3);
+    assertThat(lb.pools().getFirst().algorithm()).as("unchanged fields stay").isEqualTo(Algorithm.HASH);
+    assertThat(send(HttpRequest.newBuilder(uri(lb.address(), "/")).GET()).headers().allValues("set-cookie"))
+        .singleElement().asString().startsWith("SRV=");
+    assertThat(putJson(lb, "/pools/default", "{\"sticky\":null,\"outlierDetection\":null}", null).statusCode())
+        .isEqualTo(200);
+    assertThat(lb.pools().getFirst().sticky()).isNull();
+    assertThat(lb.pools().getFirst().outlierDetection()).isNull();
+    assertThat(putJson(lb, "/pools/default", "{\"outlierDetection\":{\"consecutiveErrors\":0}}", null).body())
+        .isEqualTo("{\"error\":\"consecutiveErrors: 0 (expected: 1..1000)\"}");
+  }
 }

@@ -85,10 +85,10 @@ class LifecycleTest {
     assertThat(Algorithm.parse(" Least-Connections ")).isEqualTo(Algorithm.LEAST_CONNECTIONS);
     assertThat(Algorithm.parse("leastconn")).isEqualTo(Algorithm.LEAST_CONNECTIONS);
     assertThat(Algorithm.ROUND_ROBIN.configName()).isEqualTo("round-robin");
-    assertThatThrownBy(() -> Algorithm.parse("random"))
+    assertThatThrownBy(() -> Algorithm.parse("fastest"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("algorithm: 'random' (expected: round-robin or least-connections)");
+        .hasMessage("algorithm: 'fastest' (expected: round-robin, least-connections, response-time, random, source-hash, hash or bandwidth)");
     assertThatThrownBy(() -> Algorithm.parse(null))
-        .hasMessage("algorithm: null (expected: round-robin or least-connections)");
+        .hasMessage("algorithm: null (expected: round-robin, least-connections, response-time, random, source-hash, hash or bandwidth)");
   }
 }

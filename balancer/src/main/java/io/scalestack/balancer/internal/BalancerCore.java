@@ -23,6 +23,8 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import io.scalestack.balancer.Algorithm;
 import io.scalestack.balancer.BackendStatus;
 import io.scalestack.balancer.HealthCheck;
+import io.scalestack.balancer.Pool;
+import io.scalestack.balancer.Route;
 import io.scalestack.observability.Telemetry;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -87,7 +89,9 @@ public final class BalancerCore {
     /** The name was already there with that address: nothing changed. */
     UNCHANGED,
     /** The name was there with another address: the old one was removed, the new one added. */
-    REPLACED
+    REPLACED,
+    /** The name was there with that address: its weight or pool changed in place. */
+    UPDATED
   }
 
   private enum Lifecycle { NEW, STARTED, CLOSED }
@@ -117,6 +121,7 @@ public final class BalancerCore {
 
   private Lifecycle lifecycle = Lifecycle.NEW; // guarded by this
   private volatile boolean closing;
+  private volatile String adminToken;
   private Channel proxyChannel;
   private Channel adminChannel;
 
@@ -125,7 +130,7 @@ public final class BalancerCore {
     this.ownsTelemetry = settings.telemetry() == null;
     this.telemetry = ownsTelemetry ? Telemetry.forMember("lb") : settings.telemetry();
     this.metrics = new ProxyMetrics(telemetry.registry());
-    this.membership = new Membership(BackendSelector.of(settings.algorithm()));
+    this.membership = new Membership(settings.algorithm(), telemetry.registry());
     this.acceptGroup = new NioEventLoopGroup(1, new DefaultThreadFactory("lb-accept"));
     this.ioGroup = new NioEventLoopGroup(settings.ioThreads(), new DefaultThreadFactory("lb-io"));
     this.backendBootstrap = new Bootstrap()
@@ -189,11 +194,28 @@ public final class BalancerCore {
    * unresolved address on the calling thread.
    */
   public AddResult addBackend(String name, InetSocketAddress address) {
+    return addBackend(name, address, 1, Pool.DEFAULT);
+  }
+
+  /**
+   * Adds backend {@code name} at {@code address} with {@code weight} (1..256) to pool {@code
+   * pool}. A backend already there at that address is re-weighted in place, or moved to the other
+   * pool on its same connections and health state (as a new {@link Backend}, so that retries of
+   * requests routed before the move stay in the old pool); no connection is dropped.
+   */
+  public AddResult addBackend(String name, InetSocketAddress address, int weight, String pool) {
     String error = nameError(name);
     if (error != null) {
       throw new IllegalArgumentException(error);
     }
     Objects.requireNonNull(address, "address");
+    if (weight < 1 || weight > 256) {
+      throw new IllegalArgumentException("weight: " + weight + " (expected: 1..256)");
+    }
+    String poolError = membership.poolError(pool);
+    if (poolError != null) {
+      throw new IllegalArgumentException(poolError);
+    }
     InetSocketAddress resolved = address.isUnresolved()
         ? new InetSocketAddress(address.getHostString(), address.getPort())
         : address;
@@ -208,11 +230,33 @@ public final class BalancerCore {
       }
       Backend existing = membership.get(name);
       if (existing != null && existing.address().equals(resolved)) {
-        return AddResult.UNCHANGED;
+        if (existing.weight() == weight && existing.poolName().equals(pool)) {
+          return AddResult.UNCHANGED;
+        }
+        if (existing.poolName().equals(pool)) {
+          membership.reweight(existing, weight);
+        } else {
+          // a new object in the new pool, on the same connections; the old one only finishes its requests
+          Backend moved = existing.movedTo(pool, weight);
+          existing.markRemoved();
+          healthChecker.unwatch(existing);
+          metrics.unregister(existing);
+          membership.put(moved);
+          metrics.register(moved);
+          if (lifecycle == Lifecycle.STARTED) {
+            healthChecker.watch(moved);
+          }
+        }
+        log.info("backend {} now has weight {} in pool {}", name, weight, pool);
+        return AddResult.UPDATED;
       }
-      ConnectionPool pool = new ConnectionPool(name, resolved, backendBootstrap, installer,
+      ConnectionPool connections = new ConnectionPool(name, resolved, backendBootstrap, installer,
           settings.maxConnectionsPerBackend(), settings.maxQueuedPerBackend(), settings.connectTimeout());
-      added = new Backend(name, resolved, pool);
+      added = new Backend(name, resolved, connections, weight, pool, System::nanoTime);
+      if (lifecycle == Lifecycle.NEW) {
+        // present from the start: no slow start on its first coming up
+        added.warm();
+      }
       if (existing != null) {
         retire(existing);
       }
@@ -308,6 +352,32 @@ public final class BalancerCore {
     log.info("load balancer stopped");
   }
 
+  // ---- pools, routes, sticky sessions, admin token (issue 3 routing)
+
+  /**
+   * Sets the pools, routes, sticky secret (null: random) and admin token (null: none); called
+   * once, before any backend is added.
+   */
+  public void configureRouting(List<Pool> pools, List<Route> routes, byte[] stickySecret, String adminToken) {
+    membership.configure(pools, routes, stickySecret);
+    this.adminToken = adminToken;
+  }
+
+  /** The bearer token the admin API requires, or null. */
+  String adminToken() {
+    return adminToken;
+  }
+
+  /** Adds a pool or changes its settings at run time, keeping its backends; returns whether it is new. */
+  public boolean putPool(Pool pool) {
+    return membership.putPool(pool);
+  }
+
+  /** Every pool's settings, default first. */
+  public List<Pool> pools() {
+    return membership.pools();
+  }
+
   // ---- for the handlers
 
   Settings settings() {
@@ -348,6 +418,7 @@ public final class BalancerCore {
 
   /** A connect to {@code backend} failed: take it down at once. */
   void eject(Backend backend, Throwable cause) {
+    membership.onAttemptFailure(backend);
     if (backend.eject()) {
       metrics.ejection(backend.name());
       log.warn("backend {} is DOWN: connect failed ({}); back after {} successful health checks",

@@ -306,6 +306,11 @@ final class Exchange {
 
   private void failed(Attempt a, Throwable cause, boolean requestStarted, boolean responseByte) {
     a.end();
+    if (requestStarted) {
+      // The backend had the request and failed it: an error for outlier detection. A pooled
+      // connection found closed before anything was written says nothing about the backend's health.
+      core.membership().onAttemptFailure(a.backend);
+    }
     if (done || attempt != a) {
       return;
     }
@@ -346,6 +351,7 @@ final class Exchange {
 
   private void timedOut(Attempt a) {
     a.end();
+    core.membership().onAttemptFailure(a.backend);
     if (done || attempt != a) {
       return;
     }

@@ -24,12 +24,14 @@ import io.scalestack.balancer.HealthCheck;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Checks every watched backend on its own cycle: a check now, then one {@code interval} after
- * each check ends. A check is {@code GET path} on a new connection with {@code Connection:
- * close}; a 2xx or 3xx status line within {@code timeout} is a success (the body is not read).
+ * Checks every watched backend on its own cycle: a check now, then one {@code interval} (±
+ * jitter) after each check ends. An HTTP check is {@code GET path} on a new connection with
+ * {@code Connection: close}; a 2xx or 3xx status line within {@code timeout} is a success (the
+ * body is not read). A TCP check succeeds when the connection is accepted.
  *
  * <p>The pacing goes through a {@link TaskScheduler}, so tests can run checks by hand; the check
  * itself (connect, request, timeout) runs on the event loops.
@@ -96,14 +98,25 @@ final class HealthChecker implements AutoCloseable {
     EventLoop loop = group.next();
     Promise<Outcome> promise = loop.newPromise();
     String host = HostPort.format(backend.address());
+    boolean tcp = config.type() == HealthCheck.Type.TCP;
     ChannelFuture connected = bootstrap.clone(loop)
         .handler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
-            ch.pipeline().addLast(new HttpClientCodec(), new ProbeHandler(promise, config.path(), host));
+            if (!tcp) {
+              ch.pipeline().addLast(new HttpClientCodec(), new ProbeHandler(promise, config.path(), host));
+            }
           }
         })
         .connect(backend.address());
+    if (tcp) {
+      // a TCP check passes when the backend accepts the connection (HAProxy's plain "check")
+      connected.addListener(f -> {
+        if (f.isSuccess()) {
+          promise.trySuccess(new Outcome(true, "connected"));
+        }
+      });
+    }
     ScheduledFuture<?> timer = loop.schedule(
         () -> promise.trySuccess(new Outcome(false, "no answer within " + config.timeout().toMillis() + " ms")),
         config.timeout().toNanos(), TimeUnit.NANOSECONDS);
@@ -117,6 +130,16 @@ final class HealthChecker implements AutoCloseable {
       connected.channel().close();
     });
     return promise;
+  }
+
+  /** {@code interval} varied at random by up to {@code jitter} of itself, both ways. */
+  static Duration jittered(Duration interval, double jitter) {
+    if (jitter <= 0) {
+      return interval;
+    }
+    long nanos = interval.toNanos();
+    double factor = 1 + jitter * (2 * ThreadLocalRandom.current().nextDouble() - 1);
+    return Duration.ofNanos(Math.max(1, (long) (nanos * factor)));
   }
 
   /** The checks of one backend, one after another. */
@@ -149,7 +172,7 @@ final class HealthChecker implements AutoCloseable {
         @SuppressWarnings("unchecked")
         Outcome outcome = ((Future<Outcome>) f).getNow();
         listener.checked(backend, outcome);
-        schedule(config.interval());
+        schedule(jittered(config.interval(), config.jitter()));
       });
     }
 
