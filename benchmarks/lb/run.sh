@@ -604,7 +604,7 @@ count_syscalls() { # NAME URL PGID
       printf "%s, other %.2f\n", line, (c["all"] - known) / req }' "$tmp/$name.perf" >>"$tmp/syscalls.txt"
 }
 
-declare -A R_RPS R_P50 R_P99 R_ERR R_CPU R_BUSY R_SPLIT R_OTHERS R_EFF R_ALL
+declare -A R_RPS R_P50 R_P99 R_ERR R_CPU R_BUSY R_SPLIT R_OTHERS R_EFF R_CLEAN R_ALL
 results_order=()
 
 warm_up() { # NAME
@@ -656,12 +656,19 @@ measure_round() { # NAME ROUND
   R_ALL[$name]="${R_ALL[$name]:-}${R_ALL[$name]:+, }$(printf '%.0f' "$rps")$( [ "$others" -lt 15 ] || echo '*')"
 }
 
-summarize() { # NAME: the median round by req/s (the lower middle for an even count)
-  local name=$1 line
-  line=$(printf '%s' "${rounds_of[$name]}" | sort -g -k1,1 | sed -n "$(( (ROUNDS + 1) / 2 ))p")
+summarize() { # NAME: the median round by req/s (the lower middle for an even count), taken from
+  # the clean rounds (others took < 15% of the proxy's CPU) when there are any, else from all
+  local name=$1 line rows n clean
+  rows=$(printf '%s' "${rounds_of[$name]}" | awk '$8 < 15')
+  clean=$(printf '%s' "$rows" | grep -c . || true)
+  [ "$clean" -gt 0 ] || rows=$(printf '%s' "${rounds_of[$name]}")
+  n=$(printf '%s\n' "$rows" | grep -c .)
+  line=$(printf '%s\n' "$rows" | sort -g -k1,1 | sed -n "$(( (n + 1) / 2 ))p")
   read -r R_RPS[$name] R_P50[$name] R_P99[$name] R_ERR[$name] R_CPU[$name] R_BUSY[$name] R_SPLIT[$name] R_OTHERS[$name] R_EFF[$name] <<<"$line"
-  # and the median of req/CPU-s on its own (each round's value is already steady)
-  R_EFF[$name]=$(printf '%s' "${rounds_of[$name]}" | awk '{ print $9 }' | sort -g | sed -n "$(( (ROUNDS + 1) / 2 ))p")
+  # and the median of req/CPU-s of the same rounds on its own
+  R_EFF[$name]=$(printf '%s\n' "$rows" | awk '{ print $9 }' | sort -g | sed -n "$(( (n + 1) / 2 ))p")
+  R_CLEAN[$name]="$clean/$ROUNDS"
+  [ -n "${target_pgid[$name]}" ] || R_CLEAN[$name]=-
   results_order+=("$name")
 }
 
@@ -818,19 +825,20 @@ else
   echo "pinning:  none"
 fi
 echo
-printf '%-12s %8s %8s %8s %6s %15s %9s %8s %10s %10s %10s\n' target req/s p50/ms p99/ms errors "proxy CPU" "req/CPU-s" "CPU busy" "backends" "vs HAProxy" "vs nginx"
+printf '%-12s %8s %8s %8s %6s %15s %9s %8s %8s %6s %10s %9s\n' target req/s p50/ms p99/ms errors "proxy CPU" "req/CPU-s" "CPU busy" backends clean "vs HAProxy" "vs nginx"
 suspect=0
 for n in "${results_order[@]}"; do
   ref_h=haproxy ref_n=nginx
   case $n in *-tcp) ref_h=haproxy-tcp ref_n=nginx-tcp ;; esac
   label=$n
   if [ "${R_OTHERS[$n]:-0}" -ge 15 ]; then label="$n*"; suspect=1; fi
-  printf '%-12s %8.0f %8.2f %8.2f %6s %15s %9s %8s %10s %10s %10s\n' "$label" "${R_RPS[$n]}" "${R_P50[$n]}" "${R_P99[$n]}" "${R_ERR[$n]}" \
-    "${R_CPU[$n]}" "${R_EFF[$n]}" "${R_BUSY[$n]}" "${R_SPLIT[$n]}" "$(ratio "${R_RPS[$n]}" "${R_RPS[$ref_h]:-}")" "$(ratio "${R_RPS[$n]}" "${R_RPS[$ref_n]:-}")"
+  printf '%-12s %8.0f %8.2f %8.2f %6s %15s %9s %8s %8s %6s %10s %9s\n' "$label" "${R_RPS[$n]}" "${R_P50[$n]}" "${R_P99[$n]}" "${R_ERR[$n]}" \
+    "${R_CPU[$n]}" "${R_EFF[$n]}" "${R_BUSY[$n]}" "${R_SPLIT[$n]}" "${R_CLEAN[$n]}" "$(ratio "${R_RPS[$n]}" "${R_RPS[$ref_h]:-}")" "$(ratio "${R_RPS[$n]}" "${R_RPS[$ref_n]:-}")"
 done
 if [ "$suspect" = 1 ]; then
-  echo "* other processes took >= 15% of a core on the proxy's CPU during this run (busy minus the proxy's own"
-  echo "  CPU time): the machine was not quiet, the figure is low by about that much; rerun when it is."
+  echo "* no clean round: in every round other processes took >= 15% of a core on the proxy's CPU (its busy %"
+  echo "  minus the proxy's own CPU time); req/s and latency are then low/high by an unknown amount, and"
+  echo "  req/CPU-s is the figure to compare; rerun on a quiet machine (--wait-quiet, --nice) for the rest."
 fi
 echo
 if [ -n "${R_RPS[scalestack]:-}" ]; then
@@ -856,7 +864,8 @@ echo
 echo "columns: p50/p99 from wrk --latency at saturation (closed loop: $CONNECTIONS connections always busy); errors = socket"
 echo "         errors + non-2xx; proxy CPU = CPU time of the proxy's processes over the run (100% = one core; user/system);"
 echo "         req/CPU-s = req/s divided by that: requests per second of the proxy's CPU (median of the rounds);"
-echo "         CPU busy = each CPU's busy % over the run, whoever ran there; backends = % of backend requests each got."
+echo "         CPU busy = each CPU's busy % over the run, whoever ran there; backends = % of backend requests each got;"
+echo "         clean = rounds in which others took < 15% of the proxy's CPU; the median is taken from those if any."
 if [ -f "$tmp/syscalls.txt" ]; then
   echo
   echo "== system calls per request (perf stat over 5 s of the same load, all the proxy's threads; PROFILE=1)"

@@ -2,6 +2,7 @@ package io.scalestack.cli;
 
 import io.scalestack.balancer.Algorithm;
 import io.scalestack.balancer.HealthCheck;
+import io.scalestack.balancer.LbConfig;
 import io.scalestack.balancer.LoadBalancer;
 import io.scalestack.observability.Telemetry;
 import java.io.PrintWriter;
@@ -20,10 +21,16 @@ import picocli.CommandLine.Option;
  * the balancer member the control plane starts.
  */
 @Command(name = "lb", mixinStandardHelpOptions = true,
-    description = "Run the HTTP load balancer alone: scalestack lb --listen 127.0.0.1:8080 --backend 127.0.0.1:9001 --backend 127.0.0.1:9002")
+    description = {"Run the HTTP load balancer alone, from a file or from flags:",
+        "  scalestack lb -c lb.yaml",
+        "  scalestack lb --listen 127.0.0.1:8080 --backend 127.0.0.1:9001 --backend 127.0.0.1:9002",
+        "Flags given together with -c override the file."})
 final class LbCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = {"-c", "--config"}, description = "lb.yaml: listeners, pools, routes, algorithms, health checks, stickiness (see the README).")
+  Path config;
 
   @Option(names = "--name", defaultValue = "lb", description = "Member name (metrics and logs).")
   String name;
@@ -37,7 +44,8 @@ final class LbCommand implements Callable<Integer> {
   @Option(names = "--backend", description = "A backend, [name=]host:port; repeatable. More can be added at run time: PUT /backends/{name} on the admin API.")
   List<String> backends = new ArrayList<>();
 
-  @Option(names = "--algorithm", defaultValue = "round-robin", description = "round-robin or least-connections (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--algorithm", defaultValue = "round-robin",
+      description = "round-robin, least-connections, response-time, random, source-hash, hash or bandwidth (default: ${DEFAULT-VALUE}).")
   String algorithm;
 
   @Option(names = "--retries", defaultValue = "3", description = "Retries on another backend (default: ${DEFAULT-VALUE}).")
@@ -61,6 +69,12 @@ final class LbCommand implements Callable<Integer> {
   @Option(names = "--fall", defaultValue = "2", description = "Consecutive failed checks to go DOWN.")
   int fall;
 
+  @Option(names = "--io-threads", description = "Event-loop threads (default: the number of cores).")
+  Integer ioThreads;
+
+  @Option(names = "--admin-token", description = "Require Authorization: Bearer TOKEN on the admin API (except /health).")
+  String adminToken;
+
   @Option(names = "--log-file", description = "JSON-lines log file (default: log to stderr).")
   Path logFile;
 
@@ -72,22 +86,40 @@ final class LbCommand implements Callable<Integer> {
     MemberRuntime.logTo(name, logFile);
     LoadBalancer.Builder builder;
     try {
-      var listenAddress = Addresses.parse("--listen", listen);
-      builder = LoadBalancer.builder()
-          .listen(listenAddress)
-          .adminListen(admin != null ? Addresses.parse("--admin", admin)
-              : new InetSocketAddress(listenAddress.getHostString(), 8404))
-          .algorithm(Algorithm.parse(algorithm))
-          .retries(retries)
-          .retryIdempotent(retryIdempotent)
-          .healthCheck(HealthCheck.builder()
-              .path(healthPath)
-              .interval(Duration.ofMillis(healthIntervalMillis))
-              .timeout(Duration.ofMillis(healthTimeoutMillis))
-              .rise(rise)
-              .fall(fall)
-              .build())
-          .telemetry(Telemetry.forMember(name));
+      builder = config != null ? LbConfig.load(config) : LoadBalancer.builder();
+      // Without a file every flag applies (with its default); with one, only the flags given.
+      boolean all = config == null;
+      if (all || given("--listen") || given("--admin")) {
+        var listenAddress = Addresses.parse("--listen", listen);
+        builder.listen(listenAddress).adminListen(admin != null ? Addresses.parse("--admin", admin)
+            : new InetSocketAddress(listenAddress.getHostString(), 8404));
+      }
+      if (all || given("--algorithm")) {
+        builder.algorithm(Algorithm.parse(algorithm));
+      }
+      if (all || given("--retries")) {
+        builder.retries(retries);
+      }
+      if (retryIdempotent) {
+        builder.retryIdempotent(true);
+      }
+      if (all || given("--health-path") || given("--health-interval-millis") || given("--health-timeout-millis")
+          || given("--rise") || given("--fall")) {
+        builder.healthCheck(HealthCheck.builder()
+            .path(healthPath)
+            .interval(Duration.ofMillis(healthIntervalMillis))
+            .timeout(Duration.ofMillis(healthTimeoutMillis))
+            .rise(rise)
+            .fall(fall)
+            .build());
+      }
+      if (ioThreads != null) {
+        builder.ioThreads(ioThreads);
+      }
+      if (adminToken != null) {
+        builder.adminToken(adminToken);
+      }
+      builder.telemetry(Telemetry.forMember(name));
       int index = 1;
       for (String backend : backends) {
         int eq = backend.indexOf('=');
@@ -95,7 +127,7 @@ final class LbCommand implements Callable<Integer> {
         builder.backend(backendName, Addresses.parse("--backend", eq > 0 ? backend.substring(eq + 1) : backend));
         index++;
       }
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException e) { // LbConfigException too: file, line, field, value, expected
       throw new BadInputException(e.getMessage(), e);
     }
     LoadBalancer balancer = builder.build().start();
@@ -104,6 +136,10 @@ final class LbCommand implements Callable<Integer> {
     out.flush();
     MemberRuntime.runUntilStopped(name, parentPid, balancer);
     return 0;
+  }
+
+  private boolean given(String option) {
+    return spec.commandLine().getParseResult().hasMatchedOption(option);
   }
 
   private static String hostPort(InetSocketAddress address) {

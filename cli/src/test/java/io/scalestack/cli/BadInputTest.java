@@ -68,6 +68,17 @@ class BadInputTest {
   }
 
   @Test
+  void badLbConfigFileNamesFileLineFieldValueAndExpectation() throws Exception {
+    Path file = dir.resolve("lb.yaml");
+    Files.writeString(file, "listen: 127.0.0.1:0\nretries: many\n");
+
+    Result result = run("lb", "-c", file.toString());
+
+    assertThat(result.code()).isEqualTo(2);
+    assertThat(result.err()).isEqualTo("scalestack: " + file + ":2: retries: 'many' (expected: an integer)" + System.lineSeparator());
+  }
+
+  @Test
   void statusWithoutAControlPlaneSaysSo() {
     Result result = run("status", "--api", "http://127.0.0.1:1");
 

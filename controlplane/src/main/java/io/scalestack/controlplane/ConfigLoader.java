@@ -68,7 +68,8 @@ public final class ConfigLoader {
         new TopologyConfig.Balancer(
             lb.address("listen", "127.0.1.1:8080"),
             lb.address("admin", "127.0.1.1:8404"),
-            lb.oneOf("algorithm", "round-robin", "round-robin", "least-connections"),
+            lb.oneOf("algorithm", "round-robin",
+                "round-robin", "least-connections", "response-time", "random", "source-hash", "bandwidth"),
             lb.integer("retries", 3, 0, 10),
             lb.bool("retryIdempotent", true),
             healthPath(hc),

@@ -123,8 +123,8 @@ class ConfigLoaderTest {
 
   @Test
   void rejectsUnknownAlgorithm() {
-    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", "balancer:\n  algorithm: random\n"))
-        .hasMessage("scalestack.yaml:2: balancer.algorithm: random (expected: one of round-robin, least-connections)");
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", "balancer:\n  algorithm: fastest\n"))
+        .hasMessage("scalestack.yaml:2: balancer.algorithm: fastest (expected: one of round-robin, least-connections, response-time, random, source-hash, bandwidth)");
   }
 
   @Test
