@@ -21,6 +21,9 @@ import java.util.Locale;
  * admin: {listen: 127.0.0.1:18404, token: change-me-0123456789}
  * ioThreads: 4
  * retries: 3
+ * retryIdempotent: true         # also retry GET, PUT, DELETE… whose backend died before answering
+ * retryBudgetPercent: 20        # retries at most this share of requests
+ * requestHeaderTimeout: 10s     # slowloris: 408 when the request head takes longer
  * connectTimeout: 3s            # durations: 500ms, 30s, 5m, 1h or ISO-8601
  * responseTimeout: 30s
  * stickySecret: a-long-random-secret-string
@@ -80,10 +83,13 @@ public final class LbConfig {
     admin.finish();
     top.integer("ioThreads", builder::ioThreads);
     top.integer("retries", builder::retries);
+    top.bool("retryIdempotent", builder::retryIdempotent);
+    top.integer("retryBudgetPercent", builder::retryBudgetPercent);
     top.integer("maxConnectionsPerBackend", builder::maxConnectionsPerBackend);
     top.integer("maxQueuedPerBackend", builder::maxQueuedPerBackend);
     top.integer("maxContentLengthBytes", builder::maxContentLengthBytes);
     top.duration("connectTimeout", builder::connectTimeout);
+    top.duration("requestHeaderTimeout", builder::requestHeaderTimeout);
     top.duration("responseTimeout", builder::responseTimeout);
     top.duration("backendIdleTimeout", builder::backendIdleTimeout);
     top.duration("clientIdleTimeout", builder::clientIdleTimeout);

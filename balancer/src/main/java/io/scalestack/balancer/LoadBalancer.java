@@ -17,8 +17,8 @@ import java.util.Objects;
  * backends, in the manner of HAProxy.
  *
  * <ul>
- *   <li><b>Balancing</b> — {@link Algorithm round robin or least connections} among the backends
- *       that are {@link BackendState#UP}.
+ *   <li><b>Balancing</b> — one of seven {@link Algorithm}s among the backends that are {@link
+ *       BackendState#UP}, per pool.
  *   <li><b>Pools and routes</b> — named {@link Pool}s, each with its own {@link Algorithm} (smooth
  *       weighted round robin, weighted least connections, peak-EWMA response time, random, source
  *       hash, consistent hash on a {@link HashKey}, bandwidth), {@link Sticky stickiness}, slow

@@ -100,6 +100,10 @@ class LbConfigTest {
     assertError("listen: 127.0.0.1:99999\n", "lb.yaml:1: listen: '127.0.0.1:99999' (expected: host:port)");
     assertError("retries: lots\n", "lb.yaml:1: retries: 'lots' (expected: an integer)");
     assertError("retries: 1000\n", "lb.yaml:1: retries: 1000 (expected: 0..100)");
+    assertError("retryIdempotent: yes\n", "lb.yaml:1: retryIdempotent: 'yes' (expected: true or false)");
+    assertError("requestHeaderTimeout: soon\n",
+        "lb.yaml:1: requestHeaderTimeout: 'soon' (expected: a duration such as 500ms, 30s, 5m, 1h or PT30S)");
+    LbConfig.parse("lb.yaml", "retryIdempotent: true\nretryBudgetPercent: 10\nrequestHeaderTimeout: 5s\n").build().close();
     assertError("routes:\n  - {pool: api, pathPrefix: /api/}\n",
         "lb.yaml:2: routes[0].pool: 'api' (expected: one of default)");
     assertError("routes:\n  - {pool: default, pathRegex: '(x'}\n",

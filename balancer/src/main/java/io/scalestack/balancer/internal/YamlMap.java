@@ -170,6 +170,19 @@ public final class YamlMap {
     }
   }
 
+  /** Passes the boolean {@code key} ({@code true} or {@code false}), if present, to {@code setter}. */
+  public void bool(String key, Consumer<Boolean> setter) {
+    ScalarNode scalar = scalar(key);
+    if (scalar != null) {
+      boolean value = switch (scalar.getValue().strip()) {
+        case "true" -> true;
+        case "false" -> false;
+        default -> throw error(key, scalar, "true or false");
+      };
+      apply(key, scalar, value, setter);
+    }
+  }
+
   /** Passes the number {@code key}, if present, to {@code setter}. */
   public void decimal(String key, Consumer<Double> setter) {
     ScalarNode scalar = scalar(key);
