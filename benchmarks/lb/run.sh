@@ -34,6 +34,7 @@ KEEP=${KEEP:-0}
 BUILD_TIMEOUT=${BUILD_TIMEOUT:-1800}
 WAIT_QUIET=${WAIT_QUIET:-0}
 NICE=${NICE:-0}
+ACCESS_LOG=${ACCESS_LOG:-0}
 
 usage() {
   cat <<EOF
@@ -65,6 +66,8 @@ usage: $me [flags]       (each flag also reads the environment variable in capit
                        builds and tests skew the figures); then measure anyway (default $WAIT_QUIET)
   --nice N             run backends, proxies and wrk at this nice value, e.g. -10 (root) to keep
                        other work on a shared machine from skewing the figures (default $NICE)
+  --access-log         nginx and HAProxy write an access log line per request too (ACCESS_LOG=1);
+                       scalestack lb logs each request whatever this says (it has no switch)
   --keep               keep the temporary directory (configs, logs, wrk output) (KEEP=1)
 EOF
 }
@@ -92,6 +95,7 @@ while [ $# -gt 0 ]; do
     --keep) KEEP=1 ;;
     --wait-quiet) WAIT_QUIET=${2:?}; shift ;;
     --nice) NICE=${2:?}; shift ;;
+    --access-log) ACCESS_LOG=1 ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown argument: '$1' (expected: a flag listed by --help)" ;;
   esac
@@ -122,6 +126,7 @@ check_count PORT_BASE "$PORT_BASE" 65000
 case $ALGORITHM in round-robin|least-connections) ;; *) die "ALGORITHM: '$ALGORITHM' (expected: round-robin or least-connections)" ;; esac
 case $PIN in auto|on|off) ;; *) die "PIN: '$PIN' (expected: auto, on or off)" ;; esac
 case $PROFILE in 0|1) ;; *) die "PROFILE: '$PROFILE' (expected: 0 or 1)" ;; esac
+case $ACCESS_LOG in 0|1) ;; *) die "ACCESS_LOG: '$ACCESS_LOG' (expected: 0 or 1)" ;; esac
 for t in $TARGETS; do
   case $t in direct|nginx|haproxy|scalestack|haproxy-tcp|nginx-tcp) ;;
     *) die "TARGETS: '$t' (expected: direct, nginx, haproxy, scalestack, haproxy-tcp or nginx-tcp)" ;; esac
@@ -190,17 +195,22 @@ start() {
   started=$!
   groups+=("$started")
   pid_of[$name]=$started
+  own_session "$started" || fail_with_log "$name" "$name: exited at once"
   prioritize "$started"
-  # setsid execs (this script's children are never group leaders), so the pid is the new group's
-  # id once setsid has run; a moment may pass before it has
+}
+
+# own_session PID: wait until PID leads its own session and process group. setsid execs (this
+# script's children are never group leaders), so the pid becomes the new group's id once setsid
+# has run; a moment may pass before it has. Fails if PID has exited.
+own_session() {
   local pgid i
-  for i in $(seq 1 40); do
-    pgid=$(sed 's/.*) //' "/proc/$started/stat" 2>/dev/null | cut -d' ' -f3)
-    [ "$pgid" != "$started" ] || return 0
-    [ -n "$pgid" ] || fail_with_log "$name" "$name: exited at once"
-    sleep 0.05
+  for i in $(seq 1 100); do
+    pgid=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f3)
+    [ -n "$pgid" ] || return 1
+    [ "$pgid" != "$1" ] || return 0
+    sleep 0.02
   done
-  die "internal: $name: process group $pgid, expected $started (setsid forked?)"
+  die "internal: pid $1: process group $pgid, expected $1 (setsid forked?)"
 }
 
 forget() { # PGID: no longer ours to stop (it has ended)
@@ -212,8 +222,10 @@ forget() { # PGID: no longer ours to stop (it has ended)
 # With Linux CFS autogroups (kernel.sched_autogroup_enabled=1) a nice value orders a process only
 # within its own session, and every service here is a session of its own (setsid): so NICE is
 # given to the session's autogroup too, or it would change nothing against other sessions' work.
+# Only once PID leads its own session (own_session): before, its autogroup is this script's.
 prioritize() { # PID
   [ "$NICE" != 0 ] || return 0
+  [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f4)" = "$1" ] || return 0
   if [ -w "/proc/$1/autogroup" ]; then echo "$NICE" >"/proc/$1/autogroup" 2>/dev/null || true; fi
 }
 
@@ -335,11 +347,11 @@ EOF
 }
 
 backend_requests() { # the requests counter of each backend, space-separated
-  local i out=()
+  local i counts=()
   for i in $(seq 1 "$BACKENDS"); do
-    out+=("$(curl -s --max-time 2 "http://127.0.0.1:$(port_backend "$i")/nginx_status" | awk 'NR == 3 { print $3 }')")
+    counts+=("$(curl -s --max-time 2 "http://127.0.0.1:$(port_backend "$i")/nginx_status" | awk 'NR == 3 { print $3 }')")
   done
-  echo "${out[*]}"
+  echo "${counts[*]}"
 }
 
 fd_limit=$(ulimit -Hn); [[ $fd_limit =~ ^[0-9]+$ ]] || fd_limit=40000
@@ -356,7 +368,7 @@ $(nginx_paths "$dir")
 events { worker_connections 8192; }
 http {
 $(nginx_http_paths "$dir")
-  access_log off;
+  $([ "$ACCESS_LOG" = 1 ] && echo "access_log $dir/access.log;" || echo "access_log off;")
   keepalive_timeout 75s;
   keepalive_requests 1000000;
   upstream backends {
@@ -420,6 +432,7 @@ global
   nbthread $PROXY_THREADS
   # each connection needs two descriptors (client and server side); stay under the hard limit
   maxconn $haproxy_maxconn
+$([ "$ACCESS_LOG" = 1 ] && [ "$mode" = http ] && echo "  log stdout format raw local0")
 
 defaults
   mode $mode
@@ -435,6 +448,7 @@ EOF
   http-reuse always
   # the same request rewriting scalestack does: X-Forwarded-* added
   option forwardfor
+$([ "$ACCESS_LOG" = 1 ] && printf '  log global\n  option httplog\n')
 EOF
     fi
     cat <<EOF
@@ -547,7 +561,7 @@ wrk_run() { # URL SECONDS OUTFILE
   setsid "${cmd[@]}" >"$out" 2>&1 </dev/null &
   wpid=$!
   groups+=("$wpid")
-  prioritize "$wpid"
+  if own_session "$wpid"; then prioritize "$wpid"; fi
   wait "$wpid" || rc=$?
   forget "$wpid"
   [ "$rc" = 0 ] || { cat "$out" >&2; die "wrk failed against $url (exit $rc, output above)"; }
@@ -675,7 +689,8 @@ summarize() { # NAME: the median round by req/s (the lower middle for an even co
 # ---------------------------------------------------------------------------------------------
 # Profile: one more scalestack run under JFR, then where the time went.
 profile_scalestack() {
-  local pid=$1 jdk jfrfile=$tmp/scalestack.jfr out=/tmp/lb-bench-scalestack-$(date +%Y%m%d-%H%M%S).jfr
+  local pid=$1 jdk jfrfile=$tmp/scalestack.jfr out
+  out=/tmp/lb-bench-scalestack-$(date +%Y%m%d-%H%M%S).jfr
   jdk=$(dirname "$(dirname "$(readlink -f "/proc/$pid/exe")")")
   [ -x "$jdk/bin/jcmd" ] && [ -x "$jdk/bin/jfr" ] || { say "profile: no jcmd/jfr beside $jdk/bin/java: skipped"; return 0; }
   say "scalestack: recording ${profile_s}s with JFR (settings=profile) under the same load …"
@@ -730,8 +745,15 @@ profile_scalestack() {
       | sort | uniq -c | sort -rn | head -10 | awk -v n="$n" '{ c = $1; $1 = ""; printf "  %5.1f%% %s\n", c * 100 / n, $0 }'
     echo
   fi
-  echo "-- allocation by class (jfr view allocation-by-class; sampled, so only the large shares mean much)"
-  "$jfr" view --width 140 allocation-by-class "$jfrfile" 2>&1 | sed -n '1,16p' | sed '/^$/d'
+  # jdk.ThreadAllocationStatistics: each thread's allocated bytes so far, at the start and the end
+  # of the recording; the recorded wrk run is the only traffic then
+  local alloc
+  alloc=$("$jfr" print --json --events jdk.ThreadAllocationStatistics "$jfrfile" 2>/dev/null \
+    | jq -r '[.recording.events[] | select(.values.thread.javaName // "" | startswith("lb-io"))
+              | {t: .values.thread.javaName, a: .values.allocated}] | group_by(.t)
+             | map((map(.a) | max) - (map(.a) | min)) | add // 0' 2>/dev/null || echo 0)
+  echo "-- allocation: $(awk -v a="$alloc" -v r="$req" 'BEGIN { if (r > 0 && a > 0) printf "%.0f bytes per request on the event loop(s) (%.2f GB in %d requests)", a / r, a / 1e9, r; else print "no jdk.ThreadAllocationStatistics" }')"
+  # (no allocation-by-class view: its weighted samples put a different class on top in every run)
   echo
   echo "-- GC (jfr view gc-pauses)"
   "$jfr" view --width 120 gc-pauses "$jfrfile" 2>&1 | sed -n '1,14p' | sed '/^$/d'
@@ -816,6 +838,14 @@ echo "versions: $(nginx -v 2>&1 | sed 's/^nginx version: //'); $(haproxy -v | he
 echo "          scalestack on ${scalestack_java:-java (not run)}; scalestack commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$( [ -n "$(git -C "$root" status --porcelain -- balancer cli 2>/dev/null)" ] && echo ' + uncommitted changes in balancer/ or cli/')"
 echo "settings: wrk -t $WRK_THREADS -c $CONNECTIONS -d ${duration_s}s --latency (each target warmed up ${warmup_s}s, discarded; then $ROUNDS round(s) taking the targets in turn, median by req/s reported), GET / -> 100-byte JSON"
 [ "$NICE" = 0 ] || echo "          backends, proxies and wrk at nice $NICE"
+access_lines=$(grep -c 'balancer.access' "$tmp/scalestack-lb.log" 2>/dev/null || true)
+if [ "$ACCESS_LOG" = 1 ]; then
+  echo "          access logs: on for nginx (file), HAProxy (stdout, option httplog) and scalestack (${access_lines:-0} lines in its log file)"
+elif [ "${access_lines:-0}" -gt 0 ]; then
+  echo "          access logs: off for nginx and HAProxy; scalestack wrote one per request ($access_lines lines; 'lb' has no switch for it: --access-log turns the others' on)"
+else
+  echo "          access logs: off"
+fi
 echo "          $BACKENDS nginx backends (1 worker each, keep-alive), $ALGORITHM, $PROXY_THREADS proxy thread(s): nginx worker_processes $PROXY_THREADS, HAProxy nbthread $PROXY_THREADS, scalestack ${scalestack_threads_note:-(not run)}"
 [ -n "$scalestack_io_note" ] && echo "          scalestack: $scalestack_io_note"
 [ -f "$tmp/scalestack.threads1" ] && echo "          scalestack CPU by thread, last measured round: $(thread_cpu "$tmp/scalestack.threads0" "$tmp/scalestack.threads1" "$duration_s")"
