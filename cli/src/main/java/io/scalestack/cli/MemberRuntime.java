@@ -45,6 +45,7 @@ final class MemberRuntime {
         log.warn("{}: stop failed: {}", member, e.toString());
       } finally {
         deadline.interrupt();
+        JsonLogging.flushAndStop();
         stopped.countDown();
       }
     }, member + "-shutdown"));

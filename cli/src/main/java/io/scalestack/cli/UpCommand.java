@@ -94,6 +94,7 @@ final class UpCommand implements Callable<Integer> {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      JsonLogging.flushAndStop();
     }, "scalestack-stop"));
 
     try {

@@ -1,6 +1,7 @@
 package io.scalestack.observability;
 
 import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.AsyncAppender;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -50,9 +51,29 @@ public final class JsonLogging {
     appender.setEncoder(encoder);
     appender.start();
 
+    // Disk writes happen on the appender's own thread, never on the caller's: a Netty event loop
+    // logging a request must not wait for the file system. Nothing is dropped below 8192 queued
+    // events (discardingThreshold 0); past that, events are dropped rather than block (neverBlock).
+    AsyncAppender async = new AsyncAppender();
+    async.setContext(context);
+    async.setName("json-file-async");
+    async.setQueueSize(8192);
+    async.setDiscardingThreshold(0);
+    async.setNeverBlock(true);
+    async.addAppender(appender);
+    async.start();
+
     Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     root.detachAndStopAllAppenders();
-    root.addAppender(appender);
+    root.addAppender(async);
     root.setLevel(Level.INFO);
+  }
+
+  /**
+   * Flushes queued lines to the file (waiting up to a second) and stops logging; for the end of a
+   * member's shutdown hook, after its last line.
+   */
+  public static void flushAndStop() {
+    ((LoggerContext) LoggerFactory.getILoggerFactory()).stop();
   }
 }
