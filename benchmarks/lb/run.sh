@@ -66,8 +66,8 @@ usage: $me [flags]       (each flag also reads the environment variable in capit
                        builds and tests skew the figures); then measure anyway (default $WAIT_QUIET)
   --nice N             run backends, proxies and wrk at this nice value, e.g. -10 (root) to keep
                        other work on a shared machine from skewing the figures (default $NICE)
-  --access-log         nginx and HAProxy write an access log line per request too (ACCESS_LOG=1);
-                       scalestack lb logs each request whatever this says (it has no switch)
+  --access-log         every proxy writes an access log line per request (ACCESS_LOG=1; scalestack
+                       lb --access-log)
   --keep               keep the temporary directory (configs, logs, wrk output) (KEEP=1)
 EOF
 }
@@ -489,6 +489,7 @@ build_scalestack() {
 start_scalestack() {
   local i args=() opts=${JAVA_TOOL_OPTIONS:-}
   for i in $(seq 1 "$BACKENDS"); do args+=(--backend "backend-$i=127.0.0.1:$(port_backend "$i")"); done
+  if [ "$ACCESS_LOG" = 1 ] && grep -q -- '--access-log' "$tmp/lb-help.txt"; then args+=(--access-log); fi
   if grep -q -- '--io-threads' "$tmp/lb-help.txt"; then
     args+=(--io-threads "$PROXY_THREADS")
     scalestack_io_note="--io-threads $PROXY_THREADS"

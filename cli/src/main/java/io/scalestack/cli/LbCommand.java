@@ -75,6 +75,9 @@ final class LbCommand implements Callable<Integer> {
   @Option(names = "--admin-token", description = "Require Authorization: Bearer TOKEN on the admin API (except /health).")
   String adminToken;
 
+  @Option(names = "--access-log", description = "Log one line per request (logger io.scalestack.balancer.access); off by default, as in HAProxy without 'option httplog'.")
+  boolean accessLog;
+
   @Option(names = "--log-file", description = "JSON-lines log file (default: log to stderr).")
   Path logFile;
 
@@ -84,6 +87,8 @@ final class LbCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     MemberRuntime.logTo(name, logFile);
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.scalestack.balancer.access"))
+        .setLevel(accessLog ? ch.qos.logback.classic.Level.INFO : ch.qos.logback.classic.Level.OFF);
     LoadBalancer.Builder builder;
     try {
       builder = config != null ? LbConfig.load(config) : LoadBalancer.builder();
