@@ -208,7 +208,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     if (closed) {
       return;
     }
-    boolean read = current == null ? queued.isEmpty() : current.wantsBody();
+    // While a complete request waits for its response, keep reading: a keep-alive client sends
+    // nothing meanwhile, and turning autoRead off and on around every request cost two epoll_ctl
+    // calls per request (benchmarks/lb). Reading stops once something is queued (a pipelining
+    // client), so at most one read's worth waits here; a body still streaming reads only while
+    // the backend can take it (backpressure).
+    boolean read = current == null || current.requestComplete() ? queued.isEmpty() : current.wantsBody();
     ctx.channel().config().setAutoRead(read);
   }
 
