@@ -57,8 +57,7 @@ public final class ControlPlane implements AutoCloseable {
     this.server = HttpServer.create(listen, 64);
     server.setExecutor(executor);
     server.createContext("/", this::handle);
-    Gauge.builder("scalestack_members_healthy", supervisor, s -> s.members().stream()
-            .filter(m -> m.state() == MemberStatus.MemberState.HEALTHY).count())
+    Gauge.builder("scalestack_members_healthy", supervisor, Supervisor::healthyMembers)
         .description("Members answering their health checks")
         .register(telemetry.registry());
   }

@@ -137,6 +137,13 @@ public final class Supervisor implements AutoCloseable {
     return statuses;
   }
 
+  /** How many members answer their health checks; unlike {@link #members()}, asks no one (for a gauge). */
+  public long healthyMembers() {
+    synchronized (members) {
+      return members.values().stream().filter(m -> m.status().state() == MemberState.HEALTHY).count();
+    }
+  }
+
   /** {@code kill -9} of member {@code name}'s process; false when no such member runs. */
   public boolean kill(String name) {
     ManagedMember member;
