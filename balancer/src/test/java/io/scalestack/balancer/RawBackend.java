@@ -130,18 +130,20 @@ final class RawBackend implements AutoCloseable {
               && System.nanoTime() - lastAnswerNanos >= java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(SHORT_KEEP_ALIVE_MILLIS)) {
             return;
           }
+          // counted before writing: once the client has the answer, the count includes it
+          answered.incrementAndGet();
           out.write(("HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: " + name.length() + "\r\n\r\n" + name)
               .getBytes(StandardCharsets.US_ASCII));
           out.flush();
-          answered.incrementAndGet();
           lastAnswerNanos = System.nanoTime();
           continue;
         }
-        // one write, as a real server's small response: the peer gets all of it or none of it
+        // counted before writing (once the client has the answer, the count includes it); one
+        // write, as a real server's small response: the peer gets all of it or none of it
+        answered.incrementAndGet();
         out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + name.length() + "\r\n\r\n" + name)
             .getBytes(StandardCharsets.US_ASCII));
         out.flush();
-        answered.incrementAndGet();
       }
     } catch (IOException e) {
       // the balancer closed its side, or the server was killed; nothing more to serve here
