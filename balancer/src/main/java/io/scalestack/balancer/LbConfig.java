@@ -42,6 +42,7 @@ import java.util.Locale;
  *     slowStart: 30s
  *     panicThresholdPercent: 50
  *     outlierDetection: {consecutiveErrors: 5, baseEjectionTime: 30s, maxEjectionTime: 5m, maxEjectionPercent: 10}
+ *     healthCheck: {type: tcp, interval: 2s}   # this pool's own check (default: the top-level one)
  *     backends:
  *       - {name: api-1, address: 127.0.1.21:8080}
  * routes:                       # first match wins; no match: the default pool
@@ -178,6 +179,9 @@ public final class LbConfig {
       } catch (IllegalArgumentException e) {
         throw p.rejected("outlierDetection", e);
       }
+    }
+    if (p.has("healthCheck")) {
+      b.healthCheck(healthCheck(p.map("healthCheck")));
     }
     try {
       return b.build();

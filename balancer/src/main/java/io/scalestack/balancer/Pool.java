@@ -2,6 +2,7 @@ package io.scalestack.balancer;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -26,6 +27,7 @@ public final class Pool {
   private final Duration slowStart;
   private final OutlierDetection outlierDetection;
   private final int panicThresholdPercent;
+  private final HealthCheck healthCheck;
 
   private Pool(Builder b) {
     this.name = b.name;
@@ -36,6 +38,7 @@ public final class Pool {
     this.slowStart = b.slowStart;
     this.outlierDetection = b.outlierDetection;
     this.panicThresholdPercent = b.panicThresholdPercent;
+    this.healthCheck = b.healthCheck;
   }
 
   /** A builder for pool {@code name}: round robin, no stickiness, no slow start, no outlier detection. */
@@ -53,6 +56,7 @@ public final class Pool {
     b.slowStart = slowStart;
     b.outlierDetection = outlierDetection;
     b.panicThresholdPercent = panicThresholdPercent;
+    b.healthCheck = healthCheck;
     return b;
   }
 
@@ -93,8 +97,8 @@ public final class Pool {
 
   /**
    * How long a backend that comes up ramps its weight from 10% to 100%; zero for no slow start.
-   * Backends present when the balancer starts do not ramp; the hash algorithms ignore it (a ramp
-   * would move keys back and forth).
+   * Backends present when the balancer starts do not ramp. Under the hash algorithms the ramp
+   * moves a growing share of the backend's keys to it, each key once.
    */
   public Duration slowStart() {
     return slowStart;
@@ -113,6 +117,11 @@ public final class Pool {
     return panicThresholdPercent;
   }
 
+  /** This pool's active health check, or empty to use the balancer's. */
+  public Optional<HealthCheck> healthCheck() {
+    return Optional.ofNullable(healthCheck);
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof Pool p
@@ -123,13 +132,14 @@ public final class Pool {
         && Objects.equals(sticky, p.sticky)
         && slowStart.equals(p.slowStart)
         && Objects.equals(outlierDetection, p.outlierDetection)
-        && panicThresholdPercent == p.panicThresholdPercent;
+        && panicThresholdPercent == p.panicThresholdPercent
+        && Objects.equals(healthCheck, p.healthCheck);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(name, algorithm, hashKey, hashLoadFactor, sticky, slowStart, outlierDetection,
-        panicThresholdPercent);
+        panicThresholdPercent, healthCheck);
   }
 
   @Override
@@ -140,7 +150,8 @@ public final class Pool {
         + (sticky != null ? ", sticky=" + sticky : "")
         + (!slowStart.isZero() ? ", slowStart=" + slowStart : "")
         + (outlierDetection != null ? ", " + outlierDetection : "")
-        + (panicThresholdPercent > 0 ? ", panicThreshold=" + panicThresholdPercent + "%" : "") + "]";
+        + (panicThresholdPercent > 0 ? ", panicThreshold=" + panicThresholdPercent + "%" : "")
+        + (healthCheck != null ? ", " + healthCheck : "") + "]";
   }
 
   /** Builds a {@link Pool}; not thread-safe. */
@@ -153,6 +164,7 @@ public final class Pool {
     private Duration slowStart = Duration.ZERO;
     private OutlierDetection outlierDetection;
     private int panicThresholdPercent;
+    private HealthCheck healthCheck;
 
     private Builder(String name) {
       String error = nameError(name);
@@ -223,6 +235,15 @@ public final class Pool {
         throw new IllegalArgumentException("panicThresholdPercent: " + percent + " (expected: 0..100)");
       }
       this.panicThresholdPercent = percent;
+      return this;
+    }
+
+    /**
+     * This pool's own active health check (for example a TCP check for a pool of non-HTTP
+     * backends, or a different path); null, the default, uses the balancer's.
+     */
+    public Builder healthCheck(HealthCheck healthCheck) {
+      this.healthCheck = healthCheck;
       return this;
     }
 

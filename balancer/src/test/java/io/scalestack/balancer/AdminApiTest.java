@@ -361,5 +361,16 @@ class AdminApiTest {
     assertThat(lb.pools().getFirst().outlierDetection()).isNull();
     assertThat(putJson(lb, "/pools/default", "{\"outlierDetection\":{\"consecutiveErrors\":0}}", null).body())
         .isEqualTo("{\"error\":\"consecutiveErrors: 0 (expected: 1..1000)\"}");
+
+    assertThat(putJson(lb, "/pools/default", "{\"healthCheck\":{\"type\":\"tcp\",\"intervalMillis\":2000}}", null)
+        .statusCode()).isEqualTo(200);
+    assertThat(lb.pools().getFirst().healthCheck())
+        .contains(HealthCheck.builder().type(HealthCheck.Type.TCP).interval(Duration.ofSeconds(2)).build());
+    assertThat(JSON.readTree(get(lb.adminAddress(), "/pools/default").body()).get("healthCheck").get("type").asText())
+        .isEqualTo("tcp");
+    assertThat(putJson(lb, "/pools/default", "{\"healthCheck\":{\"type\":\"icmp\"}}", null).body())
+        .isEqualTo("{\"error\":\"healthCheck.type: \\\"icmp\\\" (expected: \\\"http\\\" or \\\"tcp\\\")\"}");
+    assertThat(putJson(lb, "/pools/default", "{\"healthCheck\":null}", null).statusCode()).isEqualTo(200);
+    assertThat(lb.pools().getFirst().healthCheck()).isEmpty();
   }
 }

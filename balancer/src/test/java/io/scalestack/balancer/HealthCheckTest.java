@@ -77,6 +77,36 @@ class HealthCheckTest {
   }
 
   @Test
+  void aPoolsOwnCheckReplacesTheBalancersForItsBackendsOnly() throws Exception {
+    try (TestBackend web = TestBackend.start("web"); TestBackend raw = TestBackend.start("raw")) {
+      // both answer 503 on /health: the HTTP check fails them, a TCP check passes them
+      web.healthStatus.set(503);
+      raw.healthStatus.set(503);
+      ManualScheduler scheduler = new ManualScheduler();
+      HealthCheck http = HealthCheck.builder().rise(1).fall(1).build();
+      try (LoadBalancer lb = balancer(scheduler).healthCheck(http)
+          .pool(Pool.builder("raw").healthCheck(HealthCheck.builder().type(HealthCheck.Type.TCP).rise(1).fall(1).build())
+              .build())
+          .backend("web", web.address(), 1, Pool.DEFAULT)
+          .backend("raw", raw.address(), 1, "raw")
+          .build().start()) {
+        checkRound(scheduler, 2);
+
+        assertThat(status(lb, "web").state()).isEqualTo(BackendState.DOWN);
+        assertThat(status(lb, "raw").state()).isEqualTo(BackendState.UP);
+        assertThat(raw.healthChecks.get()).as("a TCP check sends no request").isZero();
+        assertThat(web.healthChecks.get()).isEqualTo(1);
+
+        // back to the balancer's check at run time: raw's next check is an HTTP one, and fails
+        lb.putPool(Pool.builder("raw").build());
+        checkRound(scheduler, 2);
+        assertThat(status(lb, "raw").state()).isEqualTo(BackendState.DOWN);
+        assertThat(raw.healthChecks.get()).isEqualTo(1);
+      }
+    }
+  }
+
+  @Test
   void healthCheckSettingsAreValidated() {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> HealthCheck.builder().rise(0))
         .hasMessage("rise: 0 (expected: >= 1)");

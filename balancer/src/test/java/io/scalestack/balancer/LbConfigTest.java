@@ -47,6 +47,7 @@ class LbConfigTest {
               slowStart: 30s
               panicThresholdPercent: 50
               outlierDetection: {consecutiveErrors: 4, baseEjectionTime: 10s, maxEjectionPercent: 50}
+              healthCheck: {type: tcp, interval: 200ms}
               backends:
                 - name: api-1
                   address: %s
@@ -77,6 +78,9 @@ class LbConfigTest {
         assertThat(apiPool.panicThresholdPercent()).isEqualTo(50);
         assertThat(apiPool.outlierDetection().consecutiveErrors()).isEqualTo(4);
         assertThat(apiPool.outlierDetection().baseEjectionTime()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(apiPool.healthCheck()).contains(
+            HealthCheck.builder().type(HealthCheck.Type.TCP).interval(Duration.ofMillis(200)).build());
+        assertThat(lb.pools().get(0).healthCheck()).isEmpty();
         assertThat(lb.backends()).extracting(BackendStatus::weight).containsExactly(2, 1, 1);
       }
     }
@@ -86,7 +90,7 @@ class LbConfigTest {
   void everyMistakeNamesFileLineFieldValueAndExpectation() {
     assertError("pools:\n  default:\n    algoritm: hash\n",
         "lb.yaml:3: pools.default.algoritm: unknown key (expected one of: algorithm, hashKey, hashLoadFactor, sticky, "
-            + "slowStart, panicThresholdPercent, outlierDetection, backends)");
+            + "slowStart, panicThresholdPercent, outlierDetection, healthCheck, backends)");
     assertError("pools:\n  default:\n    algorithm: fastest\n",
         "lb.yaml:3: pools.default.algorithm: 'fastest' (expected: round-robin, least-connections, response-time, "
             + "random, source-hash, hash or bandwidth)");

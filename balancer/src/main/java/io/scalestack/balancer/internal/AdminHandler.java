@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.scalestack.balancer.Algorithm;
 import io.scalestack.balancer.BackendStatus;
 import io.scalestack.balancer.HashKey;
+import io.scalestack.balancer.HealthCheck;
 import io.scalestack.balancer.OutlierDetection;
 import io.scalestack.balancer.Pool;
 import io.scalestack.balancer.Sticky;
@@ -51,12 +52,14 @@ import org.slf4j.LoggerFactory;
  * POST   /backends/{name}/drain  200 {…} | 404
  * POST   /backends/{name}/ready  200 {…} | 404
  * GET    /pools                  200 [{"name","algorithm","hashKey","hashLoadFactor","sticky","slowStartMillis",
- *                                      "panicThresholdPercent","outlierDetection","panic","backends"}, …]
+ *                                      "panicThresholdPercent","outlierDetection","healthCheck","panic","backends"}, …]
  * GET    /pools/{pool}           200 {…} | 404
  * PUT    /pools/{pool}           {"algorithm":"least-connections", "hashKey":"header:X-User", "hashLoadFactor":1.25,
  *                                 "sticky":"insert:SRV"|null, "slowStartMillis":30000, "panicThresholdPercent":50,
  *                                 "outlierDetection":{"consecutiveErrors","baseEjectionTimeMillis",
- *                                 "maxEjectionTimeMillis","maxEjectionPercent"}|null} → 201 created
+ *                                 "maxEjectionTimeMillis","maxEjectionPercent"}|null,
+ *                                 "healthCheck":{"type","path","intervalMillis","timeoutMillis","jitter",
+ *                                 "rise","fall"}|null (null: the balancer's check)} → 201 created
  *                                | 200 changed (fields not given stay; backends, connections and requests in
  *                                flight stay) | 400
  * </pre>
@@ -225,10 +228,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
               builder.outlierDetection(outlierDetection(value));
             }
           }
+          case "healthCheck" -> builder.healthCheck(value.isNull() ? null : healthCheck(value));
           case "slowStartMillis" -> builder.slowStart(Duration.ofMillis((long) number("slowStartMillis", value)));
           case "panicThresholdPercent" -> builder.panicThresholdPercent((int) number("panicThresholdPercent", value));
           default -> throw new IllegalArgumentException(field.getKey() + ": unknown field (expected: algorithm, "
-              + "hashKey, hashLoadFactor, sticky, slowStartMillis, panicThresholdPercent or outlierDetection)");
+              + "hashKey, hashLoadFactor, sticky, slowStartMillis, panicThresholdPercent, outlierDetection or healthCheck)");
         }
       }
       Pool pool = builder.build();
@@ -254,6 +258,33 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         case "maxEjectionPercent" -> b.maxEjectionPercent((int) number("maxEjectionPercent", value));
         default -> throw new IllegalArgumentException("outlierDetection." + field.getKey() + ": unknown field (expected: "
             + "consecutiveErrors, baseEjectionTimeMillis, maxEjectionTimeMillis or maxEjectionPercent)");
+      }
+    }
+    return b.build();
+  }
+
+  private static HealthCheck healthCheck(JsonNode node) {
+    if (!node.isObject()) {
+      throw new IllegalArgumentException("healthCheck: " + node + " (expected: an object like {\"type\":\"tcp\"})");
+    }
+    HealthCheck.Builder b = HealthCheck.builder();
+    for (var fields = node.fields(); fields.hasNext(); ) {
+      var field = fields.next();
+      JsonNode value = field.getValue();
+      switch (field.getKey()) {
+        case "type" -> b.type(switch (text("healthCheck.type", value).toLowerCase(java.util.Locale.ROOT)) {
+          case "http" -> HealthCheck.Type.HTTP;
+          case "tcp" -> HealthCheck.Type.TCP;
+          default -> throw new IllegalArgumentException("healthCheck.type: " + value + " (expected: \"http\" or \"tcp\")");
+        });
+        case "path" -> b.path(text("healthCheck.path", value));
+        case "intervalMillis" -> b.interval(Duration.ofMillis((long) number("healthCheck.intervalMillis", value)));
+        case "timeoutMillis" -> b.timeout(Duration.ofMillis((long) number("healthCheck.timeoutMillis", value)));
+        case "jitter" -> b.jitter(number("healthCheck.jitter", value));
+        case "rise" -> b.rise((int) number("healthCheck.rise", value));
+        case "fall" -> b.fall((int) number("healthCheck.fall", value));
+        default -> throw new IllegalArgumentException("healthCheck." + field.getKey() + ": unknown field (expected: "
+            + "type, path, intervalMillis, timeoutMillis, jitter, rise or fall)");
       }
     }
     return b.build();
@@ -293,6 +324,17 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       o.put("maxEjectionPercent", od.maxEjectionPercent());
       node.put("outlierDetection", o);
     }
+    node.put("healthCheck", pool.healthCheck().map(hc -> {
+      Map<String, Object> h = new LinkedHashMap<>();
+      h.put("type", hc.type().name().toLowerCase(java.util.Locale.ROOT));
+      h.put("path", hc.path());
+      h.put("intervalMillis", hc.interval().toMillis());
+      h.put("timeoutMillis", hc.timeout().toMillis());
+      h.put("jitter", hc.jitter());
+      h.put("rise", hc.rise());
+      h.put("fall", hc.fall());
+      return h;
+    }).orElse(null));
     node.put("panic", core.membership().panic(pool.name()));
     node.put("backends", core.backends().stream().filter(b -> b.pool().equals(pool.name())).map(BackendStatus::name)
         .toList());

@@ -144,7 +144,7 @@ public final class BalancerCore {
     TaskScheduler scheduler = settings.healthCheckScheduler() != null
         ? settings.healthCheckScheduler()
         : TaskScheduler.of(ioGroup);
-    this.healthChecker = new HealthChecker(settings.healthCheck(), ioGroup, backendBootstrap, scheduler, this::checked);
+    this.healthChecker = new HealthChecker(this::healthCheckOf, ioGroup, backendBootstrap, scheduler, this::checked);
   }
 
   /**
@@ -422,7 +422,7 @@ public final class BalancerCore {
     if (backend.eject()) {
       metrics.ejection(backend.name());
       log.warn("backend {} is DOWN: connect failed ({}); back after {} successful health checks",
-          backend, cause.toString(), settings.healthCheck().rise());
+          backend, cause.toString(), healthCheckOf(backend).rise());
     }
   }
 
@@ -431,7 +431,7 @@ public final class BalancerCore {
     if (membership.get(backend.name()) != backend) {
       return;
     }
-    HealthCheck check = settings.healthCheck();
+    HealthCheck check = healthCheckOf(backend);
     switch (backend.recordCheck(outcome.ok(), check.rise(), check.fall())) {
       case WENT_UP -> log.info("backend {} is UP ({})", backend, outcome.detail());
       case WENT_DOWN -> log.warn("backend {} is DOWN: {} health checks in a row failed ({})", backend, check.fall(),
@@ -441,6 +441,12 @@ public final class BalancerCore {
   }
 
   // ---- internals
+
+  // the backend's pool's check, else the balancer's; a backend of a pool just removed uses the balancer's
+  private HealthCheck healthCheckOf(Backend backend) {
+    Pool pool = membership.pool(backend.poolName());
+    return pool == null ? settings.healthCheck() : pool.healthCheck().orElse(settings.healthCheck());
+  }
 
   private void retire(Backend backend) {
     backend.markRemoved();

@@ -21,6 +21,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * (per unit of weight) is skipped for the next one on the ring, so a hot key cannot overload one
  * backend.
  *
+ * <p>Slow start: while a backend ramps up (its effective weight below its full weight), it
+ * keeps each of its keys only if the key's second, independent hash falls below its current
+ * share; the other keys walk on to the next owner on the ring — the backend that held them before
+ * this one came up. As the share grows, keys move over in a fixed order and never back, so the
+ * ramp moves each key at most once.
+ *
  * <p>A request without the key goes round robin. Lock-free: the ring is rebuilt, at most once
  * per membership change, into a new immutable object published through a volatile field.
  */
@@ -97,7 +103,7 @@ final class HashSelector implements BackendSelector {
     int len = r.points.length;
     for (int i = 0; i < len; i++) {
       Backend owner = r.owners[(start + i) % len];
-      if (!candidates.isEligible(owner)) {
+      if (!candidates.isEligible(owner) || !admitsDuringSlowStart(candidates, owner, keyHash)) {
         continue;
       }
       if (loadFactor <= 0 || owner.inFlight() + 1 <= Math.ceil(capacityPerWeight * candidates.weight(owner))) {
@@ -112,6 +118,18 @@ final class HashSelector implements BackendSelector {
       }
     }
     return best;
+  }
+
+  // a ramping backend takes the keys whose second hash, as a fraction of 1, is below its share
+  private static boolean admitsDuringSlowStart(Candidates candidates, Backend owner, long keyHash) {
+    int effective = candidates.weight(owner);
+    int full = owner.weight() * Backend.WEIGHT_SCALE;
+    if (effective >= full) {
+      return true;
+    }
+    long second = mix(keyHash ^ 0x9e3779b97f4a7c15L);
+    double unit = (second >>> 11) * 0x1.0p-53; // uniform in [0, 1)
+    return unit * full < effective;
   }
 
   // c × (total in flight + 1) / total weight: the bound per unit of weight (the +1 counts this request)
@@ -141,6 +159,11 @@ final class HashSelector implements BackendSelector {
       h ^= data[i] & 0xff;
       h *= 0x100000001b3L;
     }
+    return mix(h);
+  }
+
+  // MurmurHash3's 64-bit finalizer (fmix64)
+  private static long mix(long h) {
     h ^= h >>> 33;
     h *= 0xff51afd7ed558ccdL;
     h ^= h >>> 33;

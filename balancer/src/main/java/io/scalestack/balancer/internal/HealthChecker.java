@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * Checks every watched backend on its own cycle: a check now, then one {@code interval} (±
@@ -48,7 +49,7 @@ final class HealthChecker implements AutoCloseable {
     void checked(Backend backend, Outcome outcome);
   }
 
-  private final HealthCheck config;
+  private final Function<Backend, HealthCheck> configs;
   private final EventLoopGroup group;
   private final Bootstrap bootstrap;
   private final TaskScheduler scheduler;
@@ -56,11 +57,12 @@ final class HealthChecker implements AutoCloseable {
   private final Map<Backend, Cycle> cycles = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
-  HealthChecker(HealthCheck config, EventLoopGroup group, Bootstrap bootstrap, TaskScheduler scheduler, Listener listener) {
-    this.config = config;
+  /** {@code configs} gives each backend's check (its pool's), read anew for every check. */
+  HealthChecker(Function<Backend, HealthCheck> configs, EventLoopGroup group, Bootstrap bootstrap,
+      TaskScheduler scheduler, Listener listener) {
+    this.configs = configs;
     this.group = group;
-    this.bootstrap = bootstrap.clone()
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.timeout().toMillis()));
+    this.bootstrap = bootstrap.clone();
     this.scheduler = scheduler;
     this.listener = listener;
   }
@@ -95,11 +97,13 @@ final class HealthChecker implements AutoCloseable {
 
   /** Runs one check of {@code backend} now. */
   Future<Outcome> check(Backend backend) {
+    HealthCheck config = configs.apply(backend);
     EventLoop loop = group.next();
     Promise<Outcome> promise = loop.newPromise();
     String host = HostPort.format(backend.address());
     boolean tcp = config.type() == HealthCheck.Type.TCP;
     ChannelFuture connected = bootstrap.clone(loop)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.timeout().toMillis()))
         .handler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
@@ -172,6 +176,7 @@ final class HealthChecker implements AutoCloseable {
         @SuppressWarnings("unchecked")
         Outcome outcome = ((Future<Outcome>) f).getNow();
         listener.checked(backend, outcome);
+        HealthCheck config = configs.apply(backend);
         schedule(jittered(config.interval(), config.jitter()));
       });
     }

@@ -153,6 +153,53 @@ class SelectorTest {
   }
 
   @Test
+  void consistentHashingRampsANewBackendsKeysOverDuringSlowStartEachKeyMovingOnce() {
+    long slowStart = 10_000_000_000L;
+    HashSelector before = new HashSelector(r -> null, 0, () -> { });
+    HashSelector during = new HashSelector(r -> null, 0, () -> { });
+    List<Backend> ten = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      Backend b = new Backend("web-" + i, new InetSocketAddress(InetAddress.getLoopbackAddress(), 1), null, 1,
+          Pool.DEFAULT, clock::get);
+      b.warm(); // present from the start: no ramp
+      b.recordCheck(true, 1, 1);
+      ten.add(b);
+    }
+    Backend added = backend("web-10", 1); // came up now: not warm, so it ramps
+    List<Backend> eleven = new ArrayList<>(ten);
+    eleven.add(added);
+    List<Backend> members = List.copyOf(eleven);
+    int keys = 50_000;
+    Backend[] owners = new Backend[keys];
+    for (int k = 0; k < keys; k++) {
+      owners[k] = before.select(candidates(ten), HashSelector.hashOf("user-" + k));
+    }
+    boolean[] movedEarlier = new boolean[keys];
+    int[] onAdded = new int[3];
+    long[] elapsed = {0, 5_000_000_000L, 10_000_000_000L};
+    long start = clock.get();
+    for (int step = 0; step < elapsed.length; step++) {
+      clock.set(start + elapsed[step]);
+      Candidates c = new Candidates(members, members, slowStart, clock.get(), true);
+      for (int k = 0; k < keys; k++) {
+        Backend now = during.select(c, HashSelector.hashOf("user-" + k));
+        if (now == added) {
+          onAdded[step]++;
+          movedEarlier[k] = true;
+        } else {
+          // a key not (yet) on the new backend stays where it was; one that moved never comes back
+          assertThat(now).isSameAs(owners[k]);
+          assertThat(movedEarlier[k]).as("key %d moved back", k).isFalse();
+        }
+      }
+    }
+    // at the end, its full share of the ring; before, 10% (the floor) and 50% of that share
+    assertThat(onAdded[2]).isBetween((int) (keys / 11.0 * 0.85), (int) (keys / 11.0 * 1.15));
+    assertThat(onAdded[0]).isBetween((int) (0.1 * onAdded[2] * 0.75), (int) (0.1 * onAdded[2] * 1.25));
+    assertThat(onAdded[1]).isBetween((int) (0.5 * onAdded[2] * 0.9), (int) (0.5 * onAdded[2] * 1.1));
+  }
+
+  @Test
   void peakEwmaJumpsToAPeakAndForgetsItAfterManyFastSamples() {
     ResponseTime rt = new ResponseTime();
     long now = 1_000;
