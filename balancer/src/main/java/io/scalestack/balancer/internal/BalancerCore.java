@@ -10,10 +10,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -124,6 +121,7 @@ public final class BalancerCore {
   private volatile String adminToken;
   private Channel proxyChannel;
   private Channel adminChannel;
+  private final Transport transport = Transport.best();
 
   public BalancerCore(Settings settings) {
     this.settings = settings;
@@ -131,11 +129,11 @@ public final class BalancerCore {
     this.telemetry = ownsTelemetry ? Telemetry.forMember("lb") : settings.telemetry();
     this.metrics = new ProxyMetrics(telemetry.registry());
     this.membership = new Membership(settings.algorithm(), telemetry.registry());
-    this.acceptGroup = new NioEventLoopGroup(1, new DefaultThreadFactory("lb-accept"));
-    this.ioGroup = new NioEventLoopGroup(settings.ioThreads(), new DefaultThreadFactory("lb-io"));
+    this.acceptGroup = transport.group(1, new DefaultThreadFactory("lb-accept"));
+    this.ioGroup = transport.group(settings.ioThreads(), new DefaultThreadFactory("lb-io"));
     this.backendBootstrap = new Bootstrap()
         .group(ioGroup)
-        .channel(NioSocketChannel.class)
+        .channel(transport.socketChannel())
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, millis(settings.connectTimeout()));
@@ -498,7 +496,7 @@ public final class BalancerCore {
   private ServerBootstrap proxyBootstrap() {
     return new ServerBootstrap()
         .group(acceptGroup, ioGroup)
-        .channel(NioServerSocketChannel.class)
+        .channel(transport.serverChannel())
         .option(ChannelOption.SO_BACKLOG, 1024)
         .childOption(ChannelOption.TCP_NODELAY, true)
         // a client that shuts down its output after its request still gets the response (RFC 9112 §9.6)
@@ -523,7 +521,7 @@ public final class BalancerCore {
   private ServerBootstrap adminBootstrap() {
     return new ServerBootstrap()
         .group(acceptGroup, ioGroup)
-        .channel(NioServerSocketChannel.class)
+        .channel(transport.serverChannel())
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
