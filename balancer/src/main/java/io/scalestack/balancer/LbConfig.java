@@ -112,7 +112,12 @@ public final class LbConfig {
     }
     YamlMap http2 = top.map("http2");
     http2.bool("enabled", builder::http2);
-    http2.integer("maxConcurrentStreams", builder::http2MaxConcurrentStreams);
+    http2.integer("maxConcurrentStreams", v -> {
+      if (v < 1 || v > 65535) {
+        throw new IllegalArgumentException("maxConcurrentStreams: " + v + " (expected: 1..65535)");
+      }
+      builder.http2MaxConcurrentStreams(v);
+    });
     http2.finish();
     top.integer("ioThreads", builder::ioThreads);
     top.integer("retries", builder::retries);

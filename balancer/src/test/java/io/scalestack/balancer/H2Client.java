@@ -3,6 +3,7 @@ package io.scalestack.balancer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -20,6 +21,7 @@ import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
@@ -51,7 +53,11 @@ final class H2Client implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             ch.pipeline()
-                .addLast(Http2FrameCodecBuilder.forClient().validateHeaders(false).build())
+                .addLast(Http2FrameCodecBuilder.forClient().validateHeaders(false)
+                    // a window larger than the default 64 KiB, so that big bodies flow fast
+                    .initialSettings(Http2Settings.defaultSettings().initialWindowSize(1024 * 1024))
+                    // so that a test can send more than the server's SETTINGS_MAX_HEADER_LIST_SIZE
+                    .encoderIgnoreMaxHeaderListSize(true).build())
                 .addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
           }
         })
@@ -103,6 +109,13 @@ final class H2Client implements AutoCloseable {
     }
     stream.flush();
     return answer;
+  }
+
+  /** Opens a bare stream whose frames go to {@code handler}, reading only when {@code autoRead}. */
+  Http2StreamChannel open(ChannelHandler handler, boolean autoRead) throws Exception {
+    Http2StreamChannel stream = new Http2StreamChannelBootstrap(channel).handler(handler).open().get(5, TimeUnit.SECONDS);
+    stream.config().setAutoRead(autoRead);
+    return stream;
   }
 
   @Override

@@ -174,6 +174,48 @@ class Http2TlsTest {
   }
 
   @Test
+  void readsTlsAndHttp2FromLbYaml() throws Exception {
+    RecordingBackend backend = backend();
+    Path file = dir.resolve("lb.yaml");
+    Files.writeString(file, """
+        listen: 127.0.0.1:0
+        admin: {listen: 127.0.0.1:0}
+        tls: {certificate: lb.crt, key: lb.key}
+        http2: {enabled: true, maxConcurrentStreams: 5}
+        healthCheck: {type: tcp, interval: 100ms}
+        pools:
+          default:
+            backends:
+              - {name: web, address: %s}
+        """.formatted("127.0.0.1:" + backend.address().getPort()));
+
+    try (LoadBalancer lb = LbConfig.load(file).build().start()) {
+      org.awaitility.Awaitility.await().atMost(WAIT).until(() ->
+          lb.backends().stream().allMatch(s -> s.state() == BackendState.UP));
+      HttpResponse<String> response = client(HttpClient.Version.HTTP_2).send(
+          HttpRequest.newBuilder(https(lb.address(), "/yaml")).timeout(WAIT).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(response.version()).isEqualTo(HttpClient.Version.HTTP_2);
+      assertThat(response.body()).isEqualTo("/yaml");
+    }
+  }
+
+  @Test
+  void lbYamlMistakesInTlsAndHttp2NameLineAndField() {
+    assertThatThrownBy(() -> LbConfig.parse("lb.yaml", "tls: {certificate: nope.crt, key: nope.key}\n"))
+        .isInstanceOf(LbConfigException.class)
+        .hasMessage("lb.yaml:1: tls.certificate: 'nope.crt' (expected: a readable PEM file)");
+    assertThatThrownBy(() -> LbConfig.parse("lb.yaml", "tls: {certificate: lb.crt}\n"))
+        .isInstanceOf(LbConfigException.class)
+        .hasMessageContaining("tls: certificate and key: missing");
+    assertThatThrownBy(() -> LbConfig.parse("lb.yaml", "http2:\n  maxConcurrentStreams: 0\n"))
+        .isInstanceOf(LbConfigException.class)
+        .hasMessage("lb.yaml:2: http2.maxConcurrentStreams: 0 (expected: 1..65535)");
+    assertThatThrownBy(() -> LbConfig.parse("lb.yaml", "http2: {enabled: maybe}\n"))
+        .isInstanceOf(LbConfigException.class)
+        .hasMessage("lb.yaml:1: http2.enabled: 'maybe' (expected: true or false)");
+  }
+
+  @Test
   void refusesAnUnreadableCertificateAtBuild() {
     assertThatThrownBy(() -> LoadBalancer.builder().listen(Fixtures.anyPort()).adminListen(Fixtures.anyPort())
         .tls(dir.resolve("missing.crt"), key).build())
