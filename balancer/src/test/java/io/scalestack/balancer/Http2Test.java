@@ -228,6 +228,39 @@ class Http2Test {
   }
 
   @Test
+  void closingTheBalancerLetsOpenStreamsFinish() throws Exception {
+    NamedBackend a = closeLater(NamedBackend.start("a"));
+    ManualScheduler scheduler = new ManualScheduler();
+    LoadBalancer lb = balancer(scheduler).backend("a", a.address()).build().start();
+    awaitAllUp(lb, scheduler);
+    H2Client client = client(lb);
+    CompletableFuture<H2Client.Answer> held = client.get("/hold");
+    await().atMost(WAIT).until(() -> a.held.get() == 1);
+
+    Thread closer = Thread.ofVirtual().start(lb::close);
+    // the connection gets GOAWAY but stays open for the stream in flight
+    await().atMost(WAIT).until(() -> closer.getState() == Thread.State.WAITING
+        || closer.getState() == Thread.State.TIMED_WAITING);
+    a.release(1);
+
+    assertThat(answer(held).status()).isEqualTo(200);
+    closer.join();
+    await().atMost(WAIT).until(() -> !client.isOpen());
+  }
+
+  @Test
+  void closesAnIdleConnectionWithNoOpenStream() throws Exception {
+    RecordingBackend backend = closeLater(RecordingBackend.start());
+    LoadBalancer lb = start(balancer(new ManualScheduler()).clientIdleTimeout(Duration.ofMillis(300))
+        .backend("web", backend.address()));
+    H2Client client = client(lb);
+
+    assertThat(answer(client.get("/once")).status()).isEqualTo(200);
+
+    await().atMost(WAIT).until(() -> !client.isOpen());
+  }
+
+  @Test
   void resetsStreamWithConnectionSpecificFieldWhileOtherStreamsGoOn() throws Exception {
     RecordingBackend backend = closeLater(RecordingBackend.start());
     LoadBalancer lb = recording(backend);
