@@ -149,6 +149,8 @@ final class ClientInitializer extends ChannelInitializer<SocketChannel> {
             .maxConcurrentStreams(protocols.maxConcurrentStreams())
             .maxHeaderListSize(BalancerCore.MAX_HEADER_BYTES))
         .validateHeaders(true)
+        // "rapid reset" (CVE-2023-44487): a client that resets streams faster than this gets GOAWAY
+        .decoderEnforceMaxRstFramesPerWindow(200, 30)
         .gracefulShutdownTimeoutMillis(settings.shutdownTimeout().toMillis())
         .build();
     pipeline.addAfter(after, "h2", codec)
