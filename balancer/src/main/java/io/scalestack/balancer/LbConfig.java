@@ -19,6 +19,8 @@ import java.util.Locale;
  * <pre>
  * listen: 127.0.0.1:18082
  * admin: {listen: 127.0.0.1:18404, token: change-me-0123456789}
+ * tls: {certificate: lb.crt, key: lb.key}   # PEM; relative to the file; ALPN h2 and http/1.1
+ * http2: {enabled: true, maxConcurrentStreams: 128}   # h2c with prior knowledge, h2 over TLS
  * ioThreads: 4
  * retries: 3
  * retryIdempotent: true         # also retry GET, PUT, DELETE… whose backend died before answering
@@ -61,6 +63,15 @@ public final class LbConfig {
 
   /** Reads {@code file}; a missing file is an error. */
   public static LoadBalancer.Builder load(Path file) {
+    return load(file, parent(file));
+  }
+
+  private static Path parent(Path file) {
+    Path parent = file.toAbsolutePath().getParent();
+    return parent != null ? parent : Path.of(".");
+  }
+
+  private static LoadBalancer.Builder load(Path file, Path directory) {
     String text;
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
@@ -70,11 +81,18 @@ public final class LbConfig {
       throw new LbConfigException(file.toString(), 0, "", "cannot be read: " + e.getMessage()
           + " (expected: a readable YAML file)");
     }
-    return parse(file.toString(), text);
+    return parse(file.toString(), text, directory);
   }
 
-  /** Parses YAML {@code text}; {@code source} names it in errors. */
+  /**
+   * Parses YAML {@code text}; {@code source} names it in errors; relative file names (the TLS
+   * certificate and key) are relative to the working directory.
+   */
   public static LoadBalancer.Builder parse(String source, String text) {
+    return parse(source, text, Path.of(""));
+  }
+
+  private static LoadBalancer.Builder parse(String source, String text, Path directory) {
     YamlMap top = YamlMap.parse(source, text);
     LoadBalancer.Builder builder = LoadBalancer.builder();
     top.text("listen", v -> builder.listen(listenAddress("listen", v)));
@@ -82,6 +100,26 @@ public final class LbConfig {
     admin.text("listen", v -> builder.adminListen(listenAddress("listen", v)));
     admin.text("token", builder::adminToken);
     admin.finish();
+    if (top.has("tls")) {
+      YamlMap tls = top.map("tls");
+      String certificate = tls.string("certificate");
+      String key = tls.string("key");
+      if (certificate == null || key == null) {
+        throw tls.error("certificate and key: missing (expected: {certificate: lb.crt, key: lb.key}, PEM files)");
+      }
+      tls.text("certificate", v -> readable(directory, v));
+      tls.text("key", v -> builder.tls(readable(directory, certificate), readable(directory, v)));
+      tls.finish();
+    }
+    YamlMap http2 = top.map("http2");
+    http2.bool("enabled", builder::http2);
+    http2.integer("maxConcurrentStreams", v -> {
+      if (v < 1 || v > 65535) {
+        throw new IllegalArgumentException("maxConcurrentStreams: " + v + " (expected: 1..65535)");
+      }
+      builder.http2MaxConcurrentStreams(v);
+    });
+    http2.finish();
     top.integer("ioThreads", builder::ioThreads);
     top.integer("retries", builder::retries);
     top.bool("retryIdempotent", builder::retryIdempotent);
@@ -121,6 +159,14 @@ public final class LbConfig {
     }
     top.finish();
     return builder;
+  }
+
+  private static Path readable(Path directory, String name) {
+    Path file = directory.resolve(name.strip());
+    if (!Files.isReadable(file)) {
+      throw new IllegalArgumentException("'" + name + "' (expected: a readable PEM file)");
+    }
+    return file;
   }
 
   private static InetSocketAddress address(String field, String value) {

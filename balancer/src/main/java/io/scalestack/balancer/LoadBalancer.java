@@ -1,11 +1,13 @@
 package io.scalestack.balancer;
 
 import io.scalestack.balancer.internal.BalancerCore;
+import io.scalestack.balancer.internal.ClientProtocols;
 import io.scalestack.balancer.internal.TaskScheduler;
 import io.scalestack.observability.Telemetry;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,8 +15,10 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A load balancer: an HTTP/1.1 reverse proxy that spreads requests over a changing set of
- * backends, in the manner of HAProxy.
+ * A load balancer: an HTTP reverse proxy that spreads requests over a changing set of backends,
+ * in the manner of HAProxy. Clients speak HTTP/1.1 or HTTP/2 (h2c with prior knowledge, or h2 over
+ * TLS chosen by ALPN when {@link Builder#tls(Path, Path) a certificate} is configured); backends
+ * are spoken to in HTTP/1.1 over pooled keep-alive connections.
  *
  * <ul>
  *   <li><b>Balancing</b> — one of seven {@link Algorithm}s among the backends that are {@link
@@ -45,6 +49,12 @@ import java.util.Objects;
  *       body {@code {"error": …}}; {@code X-Forwarded-For}, {@code -Proto}, {@code -Host} and
  *       {@code Forwarded} are added and hop-by-hop fields removed (RFC 9110 §7.6.1); a slow request
  *       head gets 408 after {@link Builder#requestHeaderTimeout(Duration)}.
+ *   <li><b>HTTP/2</b> — each stream of an HTTP/2 connection is one request through the same
+ *       routing, balancing, retries, timeouts, metrics and access log as an HTTP/1.1 request; a
+ *       malformed stream (RFC 9113 §8.1.1) is reset or answered 400 while the connection's other
+ *       streams go on; at most {@link Builder#http2MaxConcurrentStreams(int)} streams per
+ *       connection, and a slow reader slows its stream's backend (flow control) instead of being
+ *       buffered for.
  *   <li><b>Admin API</b> — on its own listener: {@code GET /health}, {@code GET /metrics}, {@code
  *       GET /backends}, {@code PUT|DELETE /backends/{name}}, {@code POST
  *       /backends/{name}/drain|ready}, {@code GET /pools}, {@code GET|PUT /pools/{pool}}; with a
@@ -209,6 +219,10 @@ public final class LoadBalancer implements AutoCloseable {
     private boolean retryIdempotent;
     private int retryBudgetPercent = 20;
     private Duration requestHeaderTimeout = Duration.ofSeconds(10);
+    private boolean http2 = true;
+    private int http2MaxConcurrentStreams = 128;
+    private Path tlsCertificate;
+    private Path tlsKey;
     private final Map<String, InetSocketAddress> backends = new LinkedHashMap<>();
     private final Map<String, Integer> backendWeights = new LinkedHashMap<>();
     private final Map<String, String> backendPools = new LinkedHashMap<>();
@@ -464,6 +478,40 @@ public final class LoadBalancer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Terminates TLS on the proxy listener with this certificate chain and private key (PEM files;
+     * the key in PKCS#8, {@code -----BEGIN PRIVATE KEY-----}); ALPN then offers {@code h2} and
+     * {@code http/1.1}. Default none: plaintext. Backends get {@code X-Forwarded-Proto: https}.
+     * The files are read by {@link #build()}, which throws {@link IllegalArgumentException} naming
+     * them when they are unreadable or do not hold a certificate and its key.
+     */
+    public Builder tls(Path certificateChain, Path privateKey) {
+      this.tlsCertificate = Objects.requireNonNull(certificateChain, "certificateChain");
+      this.tlsKey = Objects.requireNonNull(privateKey, "privateKey");
+      return this;
+    }
+
+    /**
+     * Whether clients may speak HTTP/2: h2c with prior knowledge on a plaintext listener (RFC 9113
+     * §3.3; the deprecated h2c Upgrade is not offered), h2 by ALPN over TLS; default true.
+     */
+    public Builder http2(boolean http2) {
+      this.http2 = http2;
+      return this;
+    }
+
+    /**
+     * The most concurrent streams (requests) one HTTP/2 client connection may open
+     * (SETTINGS_MAX_CONCURRENT_STREAMS, RFC 9113 §6.5.2); default 128; 1..65535.
+     */
+    public Builder http2MaxConcurrentStreams(int maxConcurrentStreams) {
+      if (maxConcurrentStreams < 1 || maxConcurrentStreams > 65535) {
+        throw new IllegalArgumentException("http2MaxConcurrentStreams: " + maxConcurrentStreams + " (expected: 1..65535)");
+      }
+      this.http2MaxConcurrentStreams = maxConcurrentStreams;
+      return this;
+    }
+
     // tests pace health checks by hand
     Builder healthCheckScheduler(TaskScheduler scheduler) {
       this.healthCheckScheduler = Objects.requireNonNull(scheduler, "scheduler");
@@ -481,7 +529,8 @@ public final class LoadBalancer implements AutoCloseable {
       BalancerCore core = new BalancerCore(new BalancerCore.Settings(listen, admin, algorithm, healthCheck, retries,
           connectTimeout, responseTimeout, maxContentLengthBytes, maxConnectionsPerBackend, maxQueuedPerBackend,
           backendIdleTimeout, clientIdleTimeout, shutdownTimeout, ioThreads, telemetry, healthCheckScheduler,
-          retryIdempotent, retryBudgetPercent, requestHeaderTimeout));
+          retryIdempotent, retryBudgetPercent, requestHeaderTimeout,
+          new ClientProtocols(http2, http2MaxConcurrentStreams, tlsCertificate, tlsKey)));
       try {
         List<Pool> allPools = new java.util.ArrayList<>(pools.values());
         if (!pools.containsKey(Pool.DEFAULT)) {

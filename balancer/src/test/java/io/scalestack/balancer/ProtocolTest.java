@@ -128,7 +128,7 @@ class ProtocolTest {
     assertThat(lines.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
         .satisfiesExactly(
             line -> assertThat(line).matches("client=127\\.0\\.0\\.1:\\d+ method=GET uri=/logged\\?x=1 status=200 "
-                + "backend=a bytes_in=0 bytes_out=1 duration_ms=\\d+\\.\\d\\d"),
+                + "backend=a bytes_in=0 bytes_out=1 duration_ms=\\d+\\.\\d\\d protocol=HTTP/1.1"),
             line -> assertThat(line).startsWith("client=127.0.0.1:").contains(" status=400 backend=none "));
   }
 

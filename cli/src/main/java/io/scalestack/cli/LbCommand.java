@@ -72,6 +72,12 @@ final class LbCommand implements Callable<Integer> {
   @Option(names = "--io-threads", description = "Event-loop threads (default: the number of cores).")
   Integer ioThreads;
 
+  @Option(names = "--tls-cert", description = "PEM certificate chain: terminate TLS on --listen, with ALPN h2 and http/1.1 (needs --tls-key).")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", description = "PEM PKCS#8 private key of --tls-cert.")
+  Path tlsKey;
+
   @Option(names = "--admin-token", description = "Require Authorization: Bearer TOKEN on the admin API (except /health).")
   String adminToken;
 
@@ -124,6 +130,12 @@ final class LbCommand implements Callable<Integer> {
       if (adminToken != null) {
         builder.adminToken(adminToken);
       }
+      if (tlsCert != null || tlsKey != null) {
+        if (tlsCert == null || tlsKey == null) {
+          throw new IllegalArgumentException("--tls-cert and --tls-key: only one given (expected: both)");
+        }
+        builder.tls(tlsCert, tlsKey);
+      }
       builder.telemetry(Telemetry.forMember(name));
       int index = 1;
       for (String backend : backends) {
@@ -135,9 +147,14 @@ final class LbCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) { // LbConfigException too: file, line, field, value, expected
       throw new BadInputException(e.getMessage(), e);
     }
-    LoadBalancer balancer = builder.build().start();
+    LoadBalancer balancer;
+    try {
+      balancer = builder.build().start();
+    } catch (IllegalArgumentException e) { // an unusable TLS certificate or key, named
+      throw new BadInputException(e.getMessage(), e);
+    }
     PrintWriter out = spec.commandLine().getOut();
-    out.println("lb: serving http://" + hostPort(balancer.address()) + "/  admin http://" + hostPort(balancer.adminAddress()) + "/backends");
+    out.println("lb: serving " + (tlsCert != null ? "https" : "http") + "://" + hostPort(balancer.address()) + "/  admin http://" + hostPort(balancer.adminAddress()) + "/backends");
     out.flush();
     MemberRuntime.runUntilStopped(name, parentPid, balancer);
     return 0;

@@ -79,6 +79,22 @@ class BadInputTest {
   }
 
   @Test
+  void lbWithAnUnusableTlsCertificateIsBadInput() throws Exception {
+    Path cert = Files.writeString(dir.resolve("lb.crt"), "not a certificate\n");
+    Path key = Files.writeString(dir.resolve("lb.key"), "not a key\n");
+
+    Result onlyCert = run("lb", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--tls-cert", cert.toString());
+    Result garbage = run("lb", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--tls-cert", cert.toString(),
+        "--tls-key", key.toString());
+
+    assertThat(onlyCert.code()).isEqualTo(2);
+    assertThat(onlyCert.err()).contains("--tls-cert and --tls-key: only one given (expected: both)");
+    assertThat(garbage.code()).isEqualTo(2);
+    assertThat(garbage.err()).startsWith("scalestack: tls: certificate " + cert);
+    assertThat(garbage.out()).as("nothing was started").isEmpty();
+  }
+
+  @Test
   void statusWithoutAControlPlaneSaysSo() {
     Result result = run("status", "--api", "http://127.0.0.1:1");
 

@@ -7,7 +7,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One line per answered request on the SLF4J logger {@code io.scalestack.balancer.access}, at
  * INFO, in {@code key=value} form: {@code client=127.0.0.1:51514 method=GET uri=/api/me status=200
- * backend=web-1 bytes_in=0 bytes_out=312 duration_ms=1.84}. {@code backend=none} when no backend
+ * backend=web-1 bytes_in=0 bytes_out=312 duration_ms=1.84 protocol=HTTP/1.1} ({@code
+ * protocol=HTTP/2.0} for a request on an HTTP/2 stream). {@code backend=none} when no backend
  * was reached; {@code status=499} when the client went away first. Costs nothing when the logger
  * is off. Stateless; thread-safe.
  */
@@ -21,8 +22,8 @@ final class AccessLog {
     return LOG.isInfoEnabled();
   }
 
-  static void log(InetSocketAddress client, Object method, String uri, int status, String backend, long bytesIn,
-      long bytesOut, long nanos) {
+  static void log(InetSocketAddress client, Object method, String uri, String protocol, int status, String backend,
+      long bytesIn, long bytesOut, long nanos) {
     StringBuilder line = new StringBuilder(160)
         .append("client=").append(client == null ? "-" : HostPort.format(client))
         .append(" method=").append(method)
@@ -34,6 +35,7 @@ final class AccessLog {
         .append(" duration_ms=").append(nanos / 1_000_000).append('.');
     long micros = (nanos / 1_000) % 1_000;
     line.append((char) ('0' + micros / 100)).append((char) ('0' + micros / 10 % 10));
+    line.append(" protocol=").append(protocol);
     LOG.info(line.toString());
   }
 }

@@ -13,7 +13,6 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -63,7 +62,8 @@ public final class BalancerCore {
       TaskScheduler healthCheckScheduler,
       boolean retryIdempotent,
       int retryBudgetPercent,
-      Duration requestHeaderTimeout) {
+      Duration requestHeaderTimeout,
+      ClientProtocols clientProtocols) {
 
     public Settings {
       Objects.requireNonNull(listen, "listen");
@@ -76,6 +76,7 @@ public final class BalancerCore {
       Objects.requireNonNull(clientIdleTimeout, "clientIdleTimeout");
       Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
       Objects.requireNonNull(requestHeaderTimeout, "requestHeaderTimeout");
+      Objects.requireNonNull(clientProtocols, "clientProtocols");
     }
   }
 
@@ -102,6 +103,7 @@ public final class BalancerCore {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
   private final Settings settings;
+  private final io.netty.handler.ssl.SslContext clientTls; // null: plaintext listener
   private final Telemetry telemetry;
   private final boolean ownsTelemetry;
   private final ProxyMetrics metrics;
@@ -125,6 +127,8 @@ public final class BalancerCore {
 
   public BalancerCore(Settings settings) {
     this.settings = settings;
+    // first: a bad certificate or key fails the build before any thread starts
+    this.clientTls = ClientInitializer.sslContext(settings.clientProtocols());
     this.ownsTelemetry = settings.telemetry() == null;
     this.telemetry = ownsTelemetry ? Telemetry.forMember("lb") : settings.telemetry();
     this.metrics = new ProxyMetrics(telemetry.registry());
@@ -502,20 +506,7 @@ public final class BalancerCore {
         // a client that shuts down its output after its request still gets the response (RFC 9112 §9.6)
         .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            clientChannels.add(ch);
-            StrictRequestDecoder decoder = new StrictRequestDecoder(MAX_REQUEST_LINE_BYTES, MAX_HEADER_BYTES,
-                settings.maxContentLengthBytes());
-            FrontendHandler.ResponseEncoder encoder = new FrontendHandler.ResponseEncoder();
-            ch.pipeline()
-                .addLast("idle", new IdleStateHandler(0, 0, settings.clientIdleTimeout().toNanos(), TimeUnit.NANOSECONDS))
-                .addLast("decoder", decoder)
-                .addLast("encoder", encoder)
-                .addLast("frontend", new FrontendHandler(BalancerCore.this, decoder, encoder));
-          }
-        });
+        .childHandler(new ClientInitializer(this, clientChannels, clientTls));
   }
 
   private ServerBootstrap adminBootstrap() {

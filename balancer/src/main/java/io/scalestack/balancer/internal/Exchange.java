@@ -431,7 +431,8 @@ final class Exchange {
     String name = backend == null ? "none" : backend.name();
     core.metrics().request(name, status, nanos);
     if (AccessLog.enabled()) {
-      AccessLog.log(context.client(), method, uri, status, name, bytesIn, bytesOut, nanos);
+      AccessLog.log(context.client(), method, uri, frontend.protocol(clientVersion), status, name, bytesIn, bytesOut,
+          nanos);
     }
   }
 

@@ -20,6 +20,8 @@ import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -45,7 +47,13 @@ import org.slf4j.LoggerFactory;
  * against slowloris); an idle keep-alive connection closes after the client idle timeout, as does
  * one whose request body stalls that long.
  *
- * <p>Confined to the connection's event loop.
+ * <p>HTTP/2: the same handler ends each stream's channel (see {@link ClientInitializer}), with no
+ * decoder or encoder of its own. A stream carries one request, so what is about an HTTP/1.1
+ * connection — keep-alive, pipelining, half-close, the lingering close, the request-header timeout
+ * (the HEADERS frame arrives whole) — does not apply; closing the stream channel resets the stream
+ * if it is still open.
+ *
+ * <p>Confined to the connection's (or stream's) event loop.
  */
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
@@ -59,6 +67,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private final BalancerCore core;
   private final StrictRequestDecoder decoder;
   private final ResponseEncoder encoder;
+  // an HTTP/2 stream rather than an HTTP/1.1 connection
+  private final boolean stream;
+  private final boolean tls;
   private final ArrayDeque<Object> queued = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
   private Exchange current;
@@ -68,10 +79,22 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private boolean closed;
   private ScheduledFuture<?> headTimer;
 
-  FrontendHandler(BalancerCore core, StrictRequestDecoder decoder, ResponseEncoder encoder) {
+  /**
+   * @param decoder the connection's request decoder, or null on an HTTP/2 stream
+   * @param encoder the connection's response encoder, or null on an HTTP/2 stream
+   * @param tls whether the client connection is TLS ({@code X-Forwarded-Proto: https})
+   */
+  FrontendHandler(BalancerCore core, StrictRequestDecoder decoder, ResponseEncoder encoder, boolean tls) {
     this.core = core;
     this.decoder = decoder;
     this.encoder = encoder;
+    this.stream = decoder == null;
+    this.tls = tls;
+  }
+
+  /** The client's protocol, for the access log. */
+  String protocol(HttpVersion clientVersion) {
+    return stream ? "HTTP/2.0" : clientVersion.text();
   }
 
   @Override
@@ -110,7 +133,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     if (current != null) {
       current.clientReadComplete();
     }
-    if (decoder.headStartNanos() != 0) {
+    if (!stream && decoder.headStartNanos() != 0) {
       armHeadTimer();
     }
     ctx.fireChannelReadComplete();
@@ -196,7 +219,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     HttpVersion clientVersion = request.protocolVersion();
     RequestContext context = new RequestContext(
         ctx.channel().remoteAddress() instanceof InetSocketAddress client ? client : null, request);
-    HttpRequest outbound = ProxyHeaders.toBackend(request, ctx.channel().remoteAddress(), ctx.channel().localAddress());
+    if (stream) {
+      ProxyHeaders.removeHttp2Extensions(request.headers());
+    }
+    HttpRequest outbound = ProxyHeaders.toBackend(request, ctx.channel().remoteAddress(), ctx.channel().localAddress(),
+        tls, stream);
     current = new Exchange(core, this, ctx.channel().eventLoop(), outbound, context, method, clientVersion,
         keepAlive, expectContinue, request instanceof FullHttpRequest);
     core.exchangeStarted();
@@ -238,7 +265,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     if (!keepAlive) {
       closeAfterResponse = true;
     }
-    encoder.headRequest(HttpMethod.HEAD.equals(exchange.method()));
+    headRequest(HttpMethod.HEAD.equals(exchange.method()));
     ctx.write(response, ctx.voidPromise());
   }
 
@@ -296,7 +323,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       core.metrics().request("none", status.code(), 0);
       if (AccessLog.enabled()) {
         AccessLog.log(ctx.channel().remoteAddress() instanceof InetSocketAddress client ? client : null, "-", "-",
-            status.code(), "none", 0, 0, 0);
+            stream ? "HTTP/2.0" : "-", status.code(), "none", 0, 0, 0);
       }
     }
     FullHttpResponse response = Json.error(status, message);
@@ -308,7 +335,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       closeAfterResponse = true;
     }
     // an error answering a HEAD request keeps its Content-Length but sends no body
-    encoder.headRequest(exchange != null && HttpMethod.HEAD.equals(exchange.method()));
+    headRequest(exchange != null && HttpMethod.HEAD.equals(exchange.method()));
     if (exchange == null) {
       // a refused request: nothing more is read
       current = null;
@@ -317,6 +344,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> responded(exchange, f.isSuccess()));
+  }
+
+  // on HTTP/2 the stream codec frames a HEAD response by itself
+  private void headRequest(boolean head) {
+    if (encoder != null) {
+      encoder.headRequest(head);
+    }
   }
 
   private void responded(Exchange exchange, boolean success) {
@@ -339,6 +373,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       lingeringClose();
     } else if (inputShutdown && queued.isEmpty()) {
       ctx.close();
+    } else if (stream) {
+      pump();
     } else {
       if (decoder.resumeAfterRefusedUpgrade()) {
         // the bytes after a refused upgrade request are HTTP after all: parse what is buffered
@@ -369,6 +405,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   // ---- request-header timeout: one timer per connection, re-armed only while a head is arriving
 
   private void armHeadTimer() {
+    if (stream) {
+      return;
+    }
     if (headTimer == null || headTimer.isDone()) {
       long timeout = core.settings().requestHeaderTimeout().toNanos();
       headTimer = ctx.executor().schedule(this::checkHeadTimeout, timeout, TimeUnit.NANOSECONDS);
@@ -401,7 +440,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     if (evt instanceof IdleStateEvent) {
       if (current == null && queued.isEmpty()) {
         ctx.close();
-      } else if (current != null && !current.requestComplete() && decoder.inBody()) {
+      } else if (current != null && !current.requestComplete() && (stream || decoder.inBody())) {
         // the client stopped sending its body
         current.abort("request body stalled");
         ctx.close();
@@ -460,7 +499,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    log.debug("closing client connection {}: {}", ctx.channel().remoteAddress(), cause.toString());
+    log.debug("closing client {} {}: {}", stream ? "stream of" : "connection", ctx.channel().remoteAddress(),
+        cause.toString());
+    if (stream && cause instanceof Http2Exception error && ctx.channel().isActive()) {
+      // a stream error (RFC 9113 §5.4.2, e.g. DATA that does not add up to Content-Length, §8.1.1):
+      // reset with its code; closing alone would reset with CANCEL
+      ctx.writeAndFlush(new DefaultHttp2ResetFrame(error.error()));
+    }
     ctx.close();
   }
 

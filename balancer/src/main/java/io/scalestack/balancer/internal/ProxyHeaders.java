@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
@@ -26,7 +27,10 @@ final class ProxyHeaders {
   static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
   private static final AsciiString VIA_1_0 = AsciiString.cached("1.0 scalestack-lb");
   private static final AsciiString VIA_1_1 = AsciiString.cached("1.1 scalestack-lb");
+  // RFC 9110 §7.6.3: the received protocol's version; HTTP/2 is "2"
+  private static final AsciiString VIA_2 = AsciiString.cached("2 scalestack-lb");
   private static final AsciiString HTTP = AsciiString.cached("http");
+  private static final AsciiString HTTPS = AsciiString.cached("https");
 
   private ProxyHeaders() {}
 
@@ -77,9 +81,16 @@ final class ProxyHeaders {
    * Turns the client's request head into the one sent to backends, in place: HTTP/1.1,
    * origin-form target, hop-by-hop fields removed, {@code Host} from an absolute-form target or
    * kept, {@code X-Forwarded-*}, {@code Forwarded} (RFC 7239) and {@code Via} added, the body
-   * framed as the client framed it (chunked stays chunked; the decoder checked both).
+   * framed as the client framed it (chunked stays chunked; the decoder checked both); a request
+   * from an HTTP/2 stream with a body but no Content-Length arrives marked chunked by the stream
+   * codec and goes on chunked.
+   *
+   * @param tls whether the client connection is TLS: {@code X-Forwarded-Proto} and {@code
+   *     Forwarded: proto} say {@code https}
+   * @param http2 whether the request came on an HTTP/2 stream (for {@code Via})
    */
-  static HttpRequest toBackend(HttpRequest request, SocketAddress client, SocketAddress local) {
+  static HttpRequest toBackend(HttpRequest request, SocketAddress client, SocketAddress local, boolean tls,
+      boolean http2) {
     HttpHeaders headers = request.headers();
     HttpVersion clientVersion = request.protocolVersion();
     boolean chunked = HttpUtil.isTransferEncodingChunked(request);
@@ -105,17 +116,17 @@ final class ProxyHeaders {
         : String.valueOf(client);
     // X-Forwarded-For: every earlier hop, then the address this connection came from
     headers.set(X_FORWARDED_FOR, forwardedFor.isEmpty() ? clientIp : String.join(", ", forwardedFor) + ", " + clientIp);
-    // this listener is plain HTTP; set, not appended, so that a client cannot claim otherwise
-    headers.set(X_FORWARDED_PROTO, HTTP);
+    // what this listener speaks; set, not appended, so that a client cannot claim otherwise
+    headers.set(X_FORWARDED_PROTO, tls ? HTTPS : HTTP);
     headers.set(X_FORWARDED_HOST, hostValue);
     // RFC 7239 §4: one forwarded-element per proxy, appended to the earlier ones
     String node = client instanceof InetSocketAddress inet && inet.getAddress() instanceof Inet6Address
         ? "\"[" + clientIp + "]\""
         : clientIp;
-    String element = "for=" + node + ";host=" + quoteIfNeeded(hostValue) + ";proto=http";
+    String element = "for=" + node + ";host=" + quoteIfNeeded(hostValue) + (tls ? ";proto=https" : ";proto=http");
     headers.set(FORWARDED, forwarded.isEmpty() ? element : String.join(", ", forwarded) + ", " + element);
     // RFC 9110 §7.6.3: a gateway sends Via in each request it forwards
-    headers.add(HttpHeaderNames.VIA, clientVersion.equals(HttpVersion.HTTP_1_0) ? VIA_1_0 : VIA_1_1);
+    headers.add(HttpHeaderNames.VIA, http2 ? VIA_2 : clientVersion.equals(HttpVersion.HTTP_1_0) ? VIA_1_0 : VIA_1_1);
 
     if (chunked) {
       headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
@@ -129,6 +140,16 @@ final class ProxyHeaders {
     request.setUri(originForm(request.uri()));
     request.setProtocolVersion(HttpVersion.HTTP_1_1);
     return request;
+  }
+
+  /**
+   * Removes the {@code x-http2-*} fields Netty's stream codec adds to a request converted from
+   * HTTP/2 (stream id, scheme): they describe the client's connection, not the request.
+   */
+  static void removeHttp2Extensions(HttpHeaders headers) {
+    for (HttpConversionUtil.ExtensionHeaderNames name : HttpConversionUtil.ExtensionHeaderNames.values()) {
+      headers.remove(name.text());
+    }
   }
 
   /**

@@ -26,6 +26,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *       no-connection}, {@code send-failure} (never reached the backend), {@code empty-response}
  *       (an idempotent request retried after its connection died without an answer);
  *   <li>{@code scalestack_lb_retry_budget_exhausted_total} — retries refused by the retry budget;
+ *   <li>{@code scalestack_lb_client_connections_total{protocol,tls}} — client connections by the
+ *       protocol they turned out to speak: {@code http/1.1}, {@code h2c} (HTTP/2 with prior
+ *       knowledge) or {@code h2} (HTTP/2 chosen by ALPN);
  *   <li>{@code scalestack_lb_ejections_total{backend}} — backends taken down after a connect
  *       failure;
  *   <li>{@code scalestack_lb_health_checks_total{backend,result}};
@@ -88,6 +91,14 @@ final class ProxyMetrics {
         .minimumExpectedValue(Duration.ofMillis(1))
         .maximumExpectedValue(Duration.ofSeconds(60))
         .register(registry));
+  }
+
+  void clientConnection(String protocol, boolean tls) {
+    Counter.builder("scalestack.lb.client.connections")
+        .description("Client connections, by protocol")
+        .tags("protocol", protocol, "tls", Boolean.toString(tls))
+        .register(registry)
+        .increment();
   }
 
   void retry(String reason) {
