@@ -1,6 +1,7 @@
 package io.scalestack.balancer;
 
 import io.scalestack.balancer.internal.HostPortParser;
+import io.scalestack.balancer.internal.ListenerOptions;
 import io.scalestack.balancer.internal.YamlMap;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -18,6 +19,8 @@ import java.util.Locale;
  *
  * <pre>
  * listen: 127.0.0.1:18082
+ * mode: http                    # or tcp: relay connections (no routes; see Mode)
+ * acceptProxyProtocol: false    # true: every connection starts with a PROXY protocol v1/v2 header
  * admin: {listen: 127.0.0.1:18404, token: change-me-0123456789}
  * ioThreads: 4
  * retries: 3
@@ -42,6 +45,7 @@ import java.util.Locale;
  *     slowStart: 30s
  *     panicThresholdPercent: 50
  *     outlierDetection: {consecutiveErrors: 5, baseEjectionTime: 30s, maxEjectionTime: 5m, maxEjectionPercent: 10}
+ *     sendProxyProtocol: v2     # or v1; tcp mode only: a PROXY header first on each backend connection
  *     backends:
  *       - {name: api-1, address: 127.0.1.21:8080}
  * routes:                       # first match wins; no match: the default pool
@@ -77,6 +81,9 @@ public final class LbConfig {
     YamlMap top = YamlMap.parse(source, text);
     LoadBalancer.Builder builder = LoadBalancer.builder();
     top.text("listen", v -> builder.listen(listenAddress("listen", v)));
+    Mode[] mode = {Mode.HTTP};
+    top.text("mode", v -> builder.mode(mode[0] = Mode.parse(v)));
+    top.bool("acceptProxyProtocol", builder::acceptProxyProtocol);
     YamlMap admin = top.map("admin");
     admin.text("listen", v -> builder.adminListen(listenAddress("listen", v)));
     admin.text("token", builder::adminToken);
@@ -108,13 +115,17 @@ public final class LbConfig {
       if (nameError != null) {
         throw p.error("'" + name + "' (expected: 1 to 64 characters of A-Z a-z 0-9 . _ -)");
       }
-      builder.pool(pool(name, p));
+      builder.pool(pool(name, p, mode[0]));
       for (YamlMap b : p.maps("backends")) {
         backend(builder, name, b);
       }
       p.finish();
     }
     List<YamlMap> routes = top.maps("routes");
+    if (mode[0] == Mode.TCP && !routes.isEmpty()) {
+      throw routes.getFirst().error("routes: " + routes.size()
+          + " (expected: none in tcp mode; content switching needs HTTP requests, a TCP connection goes to the default pool)");
+    }
     for (YamlMap r : routes) {
       builder.route(route(r, poolNames));
     }
@@ -157,7 +168,7 @@ public final class LbConfig {
     return b.build();
   }
 
-  private static Pool pool(String name, YamlMap p) {
+  private static Pool pool(String name, YamlMap p, Mode mode) {
     Pool.Builder b = Pool.builder(name);
     p.text("algorithm", v -> b.algorithm(Algorithm.parse(v)));
     p.text("hashKey", v -> b.hashKey(HashKey.parse(v)));
@@ -165,6 +176,11 @@ public final class LbConfig {
     p.text("sticky", v -> b.sticky(Sticky.parse(v)));
     p.duration("slowStart", b::slowStart);
     p.integer("panicThresholdPercent", b::panicThresholdPercent);
+    p.text("sendProxyProtocol", v -> {
+      if (!v.strip().equalsIgnoreCase("off")) {
+        b.sendProxyProtocol(ProxyProtocol.parse(v));
+      }
+    });
     if (p.has("outlierDetection")) {
       YamlMap o = p.map("outlierDetection");
       OutlierDetection.Builder ob = OutlierDetection.builder();
@@ -179,11 +195,17 @@ public final class LbConfig {
         throw p.rejected("outlierDetection", e);
       }
     }
+    Pool pool;
     try {
-      return b.build();
+      pool = b.build();
     } catch (IllegalArgumentException e) {
       throw p.error(e.getMessage());
     }
+    String modeError = ListenerOptions.poolError(mode, pool);
+    if (modeError != null) {
+      throw p.error(modeError);
+    }
+    return pool;
   }
 
   private static void backend(LoadBalancer.Builder builder, String pool, YamlMap b) {

@@ -26,6 +26,7 @@ public final class Pool {
   private final Duration slowStart;
   private final OutlierDetection outlierDetection;
   private final int panicThresholdPercent;
+  private final ProxyProtocol sendProxyProtocol;
 
   private Pool(Builder b) {
     this.name = b.name;
@@ -36,6 +37,7 @@ public final class Pool {
     this.slowStart = b.slowStart;
     this.outlierDetection = b.outlierDetection;
     this.panicThresholdPercent = b.panicThresholdPercent;
+    this.sendProxyProtocol = b.sendProxyProtocol;
   }
 
   /** A builder for pool {@code name}: round robin, no stickiness, no slow start, no outlier detection. */
@@ -53,6 +55,7 @@ public final class Pool {
     b.slowStart = slowStart;
     b.outlierDetection = outlierDetection;
     b.panicThresholdPercent = panicThresholdPercent;
+    b.sendProxyProtocol = sendProxyProtocol;
     return b;
   }
 
@@ -113,6 +116,15 @@ public final class Pool {
     return panicThresholdPercent;
   }
 
+  /**
+   * The PROXY protocol header the balancer writes first on each new connection to this pool's
+   * backends, or null (the default) for none. Only in {@link Mode#TCP}: in HTTP mode backend
+   * connections are pooled and shared by many clients, so no one client's address can head them.
+   */
+  public ProxyProtocol sendProxyProtocol() {
+    return sendProxyProtocol;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof Pool p
@@ -123,13 +135,14 @@ public final class Pool {
         && Objects.equals(sticky, p.sticky)
         && slowStart.equals(p.slowStart)
         && Objects.equals(outlierDetection, p.outlierDetection)
-        && panicThresholdPercent == p.panicThresholdPercent;
+        && panicThresholdPercent == p.panicThresholdPercent
+        && sendProxyProtocol == p.sendProxyProtocol;
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(name, algorithm, hashKey, hashLoadFactor, sticky, slowStart, outlierDetection,
-        panicThresholdPercent);
+        panicThresholdPercent, sendProxyProtocol);
   }
 
   @Override
@@ -140,7 +153,8 @@ public final class Pool {
         + (sticky != null ? ", sticky=" + sticky : "")
         + (!slowStart.isZero() ? ", slowStart=" + slowStart : "")
         + (outlierDetection != null ? ", " + outlierDetection : "")
-        + (panicThresholdPercent > 0 ? ", panicThreshold=" + panicThresholdPercent + "%" : "") + "]";
+        + (panicThresholdPercent > 0 ? ", panicThreshold=" + panicThresholdPercent + "%" : "")
+        + (sendProxyProtocol != null ? ", sendProxyProtocol=" + sendProxyProtocol.configName() : "") + "]";
   }
 
   /** Builds a {@link Pool}; not thread-safe. */
@@ -153,6 +167,7 @@ public final class Pool {
     private Duration slowStart = Duration.ZERO;
     private OutlierDetection outlierDetection;
     private int panicThresholdPercent;
+    private ProxyProtocol sendProxyProtocol;
 
     private Builder(String name) {
       String error = nameError(name);
@@ -223,6 +238,21 @@ public final class Pool {
         throw new IllegalArgumentException("panicThresholdPercent: " + percent + " (expected: 0..100)");
       }
       this.panicThresholdPercent = percent;
+      return this;
+    }
+
+    /**
+     * Writes a PROXY protocol header of {@code version} first on each new backend connection
+     * (TCP mode only); default none.
+     */
+    public Builder sendProxyProtocol(ProxyProtocol version) {
+      this.sendProxyProtocol = Objects.requireNonNull(version, "sendProxyProtocol");
+      return this;
+    }
+
+    /** No PROXY protocol header towards the backends (the default). */
+    public Builder withoutProxyProtocol() {
+      this.sendProxyProtocol = null;
       return this;
     }
 

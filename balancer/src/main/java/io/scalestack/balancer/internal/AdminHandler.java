@@ -20,6 +20,7 @@ import io.scalestack.balancer.BackendStatus;
 import io.scalestack.balancer.HashKey;
 import io.scalestack.balancer.OutlierDetection;
 import io.scalestack.balancer.Pool;
+import io.scalestack.balancer.ProxyProtocol;
 import io.scalestack.balancer.Sticky;
 import io.scalestack.observability.Telemetry;
 import java.io.IOException;
@@ -51,12 +52,14 @@ import org.slf4j.LoggerFactory;
  * POST   /backends/{name}/drain  200 {…} | 404
  * POST   /backends/{name}/ready  200 {…} | 404
  * GET    /pools                  200 [{"name","algorithm","hashKey","hashLoadFactor","sticky","slowStartMillis",
- *                                      "panicThresholdPercent","outlierDetection","panic","backends"}, …]
+ *                                      "panicThresholdPercent","outlierDetection","sendProxyProtocol","panic",
+ *                                      "backends"}, …]
  * GET    /pools/{pool}           200 {…} | 404
  * PUT    /pools/{pool}           {"algorithm":"least-connections", "hashKey":"header:X-User", "hashLoadFactor":1.25,
  *                                 "sticky":"insert:SRV"|null, "slowStartMillis":30000, "panicThresholdPercent":50,
  *                                 "outlierDetection":{"consecutiveErrors","baseEjectionTimeMillis",
- *                                 "maxEjectionTimeMillis","maxEjectionPercent"}|null} → 201 created
+ *                                 "maxEjectionTimeMillis","maxEjectionPercent"}|null,
+ *                                 "sendProxyProtocol":"v1"|"v2"|null (tcp mode)} → 201 created
  *                                | 200 changed (fields not given stay; backends, connections and requests in
  *                                flight stay) | 400
  * </pre>
@@ -227,8 +230,16 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
           }
           case "slowStartMillis" -> builder.slowStart(Duration.ofMillis((long) number("slowStartMillis", value)));
           case "panicThresholdPercent" -> builder.panicThresholdPercent((int) number("panicThresholdPercent", value));
+          case "sendProxyProtocol" -> {
+            if (value.isNull()) {
+              builder.withoutProxyProtocol();
+            } else {
+              builder.sendProxyProtocol(ProxyProtocol.parse(text("sendProxyProtocol", value)));
+            }
+          }
           default -> throw new IllegalArgumentException(field.getKey() + ": unknown field (expected: algorithm, "
-              + "hashKey, hashLoadFactor, sticky, slowStartMillis, panicThresholdPercent or outlierDetection)");
+              + "hashKey, hashLoadFactor, sticky, slowStartMillis, panicThresholdPercent, outlierDetection or "
+              + "sendProxyProtocol)");
         }
       }
       Pool pool = builder.build();
@@ -293,6 +304,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       o.put("maxEjectionPercent", od.maxEjectionPercent());
       node.put("outlierDetection", o);
     }
+    node.put("sendProxyProtocol", pool.sendProxyProtocol() == null ? null : pool.sendProxyProtocol().configName());
     node.put("panic", core.membership().panic(pool.name()));
     node.put("backends", core.backends().stream().filter(b -> b.pool().equals(pool.name())).map(BackendStatus::name)
         .toList());

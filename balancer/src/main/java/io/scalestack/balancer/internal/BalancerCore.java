@@ -115,6 +115,7 @@ public final class BalancerCore {
   private final BackendHandler.Installer installer;
   private final HealthChecker healthChecker;
   private final RetryBudget retryBudget;
+  private final TcpMetrics tcpMetrics;
   private final ChannelGroup clientChannels = new DefaultChannelGroup("lb-clients", GlobalEventExecutor.INSTANCE);
   private final AtomicInteger activeExchanges = new AtomicInteger();
   private final Object drained = new Object();
@@ -122,6 +123,7 @@ public final class BalancerCore {
   private Lifecycle lifecycle = Lifecycle.NEW; // guarded by this
   private volatile boolean closing;
   private volatile String adminToken;
+  private volatile ListenerOptions listenerOptions = ListenerOptions.HTTP;
   private Channel proxyChannel;
   private Channel adminChannel;
 
@@ -141,6 +143,7 @@ public final class BalancerCore {
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, millis(settings.connectTimeout()));
     this.installer = new BackendHandler.Installer(settings.backendIdleTimeout());
     this.retryBudget = new RetryBudget(settings.retryBudgetPercent(), System::nanoTime);
+    this.tcpMetrics = new TcpMetrics(telemetry.registry());
     TaskScheduler scheduler = settings.healthCheckScheduler() != null
         ? settings.healthCheckScheduler()
         : TaskScheduler.of(ioGroup);
@@ -175,8 +178,9 @@ public final class BalancerCore {
       lifecycle = Lifecycle.STARTED;
     }
     membership.all().forEach(healthChecker::watch);
-    log.info("load balancer listening on {} (admin {}), {} with {} backends",
-        HostPort.format(address()), HostPort.format(adminAddress()), settings.algorithm().configName(),
+    log.info("load balancer listening on {} (admin {}), mode {}{}, {} with {} backends",
+        HostPort.format(address()), HostPort.format(adminAddress()), listenerOptions.mode().configName(),
+        listenerOptions.acceptProxyProtocol() ? " with PROXY protocol" : "", settings.algorithm().configName(),
         membership.all().size());
   }
 
@@ -368,8 +372,24 @@ public final class BalancerCore {
     return adminToken;
   }
 
+  /**
+   * Sets the listener's mode and whether it takes a PROXY protocol header; called once, before
+   * {@link #configureRouting} and {@link #start()}.
+   */
+  public void configureListener(ListenerOptions options) {
+    this.listenerOptions = Objects.requireNonNull(options, "options");
+  }
+
+  ListenerOptions listenerOptions() {
+    return listenerOptions;
+  }
+
   /** Adds a pool or changes its settings at run time, keeping its backends; returns whether it is new. */
   public boolean putPool(Pool pool) {
+    String modeError = ListenerOptions.poolError(listenerOptions.mode(), pool);
+    if (modeError != null) {
+      throw new IllegalArgumentException(modeError);
+    }
     return membership.putPool(pool);
   }
 
@@ -390,6 +410,14 @@ public final class BalancerCore {
 
   ProxyMetrics metrics() {
     return metrics;
+  }
+
+  TcpMetrics tcpMetrics() {
+    return tcpMetrics;
+  }
+
+  Bootstrap backendBootstrap() {
+    return backendBootstrap;
   }
 
   RetryBudget retryBudget() {
@@ -502,6 +530,14 @@ public final class BalancerCore {
           @Override
           protected void initChannel(SocketChannel ch) {
             clientChannels.add(ch);
+            ListenerOptions options = listenerOptions;
+            if (options.mode() == io.scalestack.balancer.Mode.TCP) {
+              TcpFrontendHandler.install(ch, BalancerCore.this, options.acceptProxyProtocol());
+              if (options.acceptProxyProtocol()) {
+                ProxyProtocolReceiver.install(ch.pipeline());
+              }
+              return;
+            }
             StrictRequestDecoder decoder = new StrictRequestDecoder(MAX_REQUEST_LINE_BYTES, MAX_HEADER_BYTES,
                 settings.maxContentLengthBytes());
             FrontendHandler.ResponseEncoder encoder = new FrontendHandler.ResponseEncoder();
@@ -510,6 +546,9 @@ public final class BalancerCore {
                 .addLast("decoder", decoder)
                 .addLast("encoder", encoder)
                 .addLast("frontend", new FrontendHandler(BalancerCore.this, decoder, encoder));
+            if (options.acceptProxyProtocol()) {
+              ProxyProtocolReceiver.install(ch.pipeline());
+            }
           }
         });
   }
