@@ -52,6 +52,7 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
   private long startNanos;
   private boolean started;
   private boolean clientInputShutdown;
+  private boolean headerReceived;
   private boolean clientClosed;
   private boolean finished;
 
@@ -113,10 +114,16 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt == ProxyProtocolReceiver.RECEIVED) {
+      headerReceived = true;
       client = ProxyProtocolReceiver.clientAddress(ctx.channel());
       connect();
     } else if (evt instanceof ChannelInputShutdownEvent) {
       clientInputShutdown = true;
+      if (awaitProxyHeader && !headerReceived) {
+        log.info("closing {}: the connection ended before its PROXY protocol header was complete",
+            ctx.channel().remoteAddress());
+        ctx.close();
+      }
     } else if (evt instanceof IdleStateEvent) {
       log.debug("closing {}: idle before a backend was connected", ctx.channel().remoteAddress());
       ctx.close();
