@@ -30,7 +30,7 @@ import java.util.Locale;
  * connectTimeout: 3s            # durations: 500ms, 30s, 5m, 1h or ISO-8601
  * responseTimeout: 30s
  * stickySecret: a-long-random-secret-string
- * healthCheck: {type: http, path: /health, interval: 1s, jitter: 0.1, timeout: 1s, rise: 2, fall: 2}
+ * healthCheck: {type: http, path: /health, interval: 1s, jitter: 0.1, timeout: 1s, rise: 2, fall: 2}  # type: tcp by default in tcp mode
  * pools:
  *   default:
  *     algorithm: round-robin    # least-connections, response-time, random, source-hash, hash, bandwidth
@@ -103,7 +103,7 @@ public final class LbConfig {
     top.duration("shutdownTimeout", builder::shutdownTimeout);
     top.text("stickySecret", v -> builder.stickySecret(v.getBytes(StandardCharsets.UTF_8)));
     if (top.has("healthCheck")) {
-      builder.healthCheck(healthCheck(top.map("healthCheck")));
+      builder.healthCheck(healthCheck(top.map("healthCheck"), mode[0]));
     }
     YamlMap pools = top.map("pools");
     java.util.Set<String> poolNames = new java.util.LinkedHashSet<>();
@@ -151,8 +151,12 @@ public final class LbConfig {
     return anyPort ? new InetSocketAddress(resolved.getAddress(), 0) : resolved;
   }
 
-  private static HealthCheck healthCheck(YamlMap hc) {
+  // the type defaults to the mode's: a TCP backend need not speak HTTP
+  private static HealthCheck healthCheck(YamlMap hc, Mode mode) {
     HealthCheck.Builder b = HealthCheck.builder();
+    if (mode == Mode.TCP) {
+      b.type(HealthCheck.Type.TCP);
+    }
     hc.text("type", v -> b.type(switch (v.strip().toLowerCase(Locale.ROOT)) {
       case "http" -> HealthCheck.Type.HTTP;
       case "tcp" -> HealthCheck.Type.TCP;
