@@ -293,6 +293,41 @@ class ProxyProtocolTest {
   }
 
   @Test
+  void theAccessLogHasOneLinePerConnectionWithTheHeaderSource() throws Exception {
+    ch.qos.logback.classic.Logger access =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.scalestack.balancer.access");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    access.addAppender(lines);
+    ch.qos.logback.classic.Level level = access.getLevel();
+    access.setLevel(ch.qos.logback.classic.Level.INFO);
+    List<String> headers = new CopyOnWriteArrayList<>();
+    try (TcpBackend backend = headerBackend("a", headers)) {
+      ManualScheduler scheduler = new ManualScheduler();
+      try (LoadBalancer lb = tcpBalancer(scheduler).acceptProxyProtocol(true)
+          .pool(Pool.builder(Pool.DEFAULT).sendProxyProtocol(ProxyProtocol.V2).build())
+          .backend("a", backend.address()).build().start()) {
+        awaitAllUp(lb, scheduler);
+        try (Socket socket = connect(lb.address())) {
+          writeSplit(socket, ascii("PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\nhello\n"), 64);
+          InputStream in = socket.getInputStream();
+          assertThat(readLine(in)).isEqualTo("ok a");
+          assertThat(readLine(in)).isEqualTo("hello");
+        }
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> !lines.list.isEmpty());
+      }
+    } finally {
+      access.detachAppender(lines);
+      access.setLevel(level);
+    }
+    // bytes_in: "hello\n" (the PROXY header is the balancer's, not relayed); bytes_out: "ok a\n" + "hello\n"
+    assertThat(lines.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+        .satisfiesExactly(line -> assertThat(line).matches(
+            "client=192\\.0\\.2\\.1:56324 mode=tcp backend=a bytes_in=6 bytes_out=11 duration_ms=\\d+\\.\\d\\d"));
+  }
+
+  @Test
   void sourceHashUsesTheAddressFromTheHeader() throws Exception {
     try (TcpBackend a = TcpBackend.named("a"); TcpBackend b = TcpBackend.named("b"); TcpBackend c = TcpBackend.named("c")) {
       ManualScheduler scheduler = new ManualScheduler();
