@@ -229,8 +229,43 @@ class ProxyProtocolTest {
     }
   }
 
+  /** Collects the WARN lines of the PROXY protocol handlers instead of printing them. */
+  static ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> captureWarnings(
+      List<ch.qos.logback.classic.Logger> loggers) {
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>() {
+          @Override
+          protected synchronized void append(ch.qos.logback.classic.spi.ILoggingEvent event) {
+            super.append(event);
+          }
+        };
+    lines.list = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    lines.start();
+    for (ch.qos.logback.classic.Logger logger : loggers) {
+      logger.addAppender(lines);
+      logger.setAdditive(false);
+    }
+    return lines;
+  }
+
   @Test
   void closesAConnectionWithAMalformedHeaderAndOnlyThatOne() throws Exception {
+    List<ch.qos.logback.classic.Logger> loggers = List.of(
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.scalestack.balancer.internal.ProxyProtocolReceiver"),
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.scalestack.balancer.internal.TcpFrontendHandler"));
+    var warnings = captureWarnings(loggers);
+    try {
+      rejectMalformedHeaders(warnings);
+    } finally {
+      for (ch.qos.logback.classic.Logger logger : loggers) {
+        logger.detachAppender(warnings);
+        logger.setAdditive(true);
+      }
+    }
+  }
+
+  private void rejectMalformedHeaders(
+      ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> warnings) throws Exception {
     List<String> headers = new CopyOnWriteArrayList<>();
     try (TcpBackend backend = headerBackend("a", headers)) {
       ManualScheduler scheduler = new ManualScheduler();
@@ -252,6 +287,7 @@ class ProxyProtocolTest {
           byte[] hugeTlvs = goodV2.clone();
           hugeTlvs[14] = (byte) 0xff; // 65535 bytes follow: past the TLV bound
           hugeTlvs[15] = (byte) 0xff;
+          int rejected = 0;
           List<byte[]> malformed = List.of(
               ascii("GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
               ascii("PROXY TCP4 192.0.2.999 198.51.100.2 1 2\r\n"),
@@ -266,6 +302,10 @@ class ProxyProtocolTest {
           for (byte[] bytes : malformed) {
             assertThat(closedAfter(lb, bytes, 5)).as("closed after %s", new String(bytes, StandardCharsets.ISO_8859_1))
                 .isTrue();
+            int expected = ++rejected;
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> warnings.list.size() >= expected);
+            assertThat(warnings.list).as("one line per rejected connection").hasSize(expected);
           }
 
           Random random = new Random(7);
@@ -277,8 +317,14 @@ class ProxyProtocolTest {
               System.arraycopy(i % 4 == 0 ? V2_SIGNATURE : ascii("PROXY TCP4 "), 0, garbage, 0, i % 4 == 0 ? 12 : 11);
             }
             assertThat(closedAfter(lb, garbage, 1 + random.nextInt(40))).as("closed after garbage %d", i).isTrue();
+            int expected = ++rejected;
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> warnings.list.size() >= expected);
+            assertThat(warnings.list).as("one line per rejected connection").hasSize(expected);
           }
 
+          assertThat(warnings.list.getFirst().getFormattedMessage())
+              .matches("closing 127\\.0\\.0\\.1:\\d+: malformed PROXY protocol header: .+");
           // the good connection is unaffected, and nothing malformed reached the backend
           good.getOutputStream().write(ascii("still here\n"));
           assertThat(readLine(good.getInputStream())).isEqualTo("still here");

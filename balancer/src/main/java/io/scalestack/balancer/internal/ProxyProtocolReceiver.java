@@ -54,6 +54,7 @@ final class ProxyProtocolReceiver extends ChannelInboundHandlerAdapter {
       AttributeKey.valueOf("scalestack.proxy-protocol.destination");
 
   private boolean received;
+  private boolean rejected;
 
   /** Adds the decoder and this handler at the front of {@code pipeline}. */
   static void install(ChannelPipeline pipeline) {
@@ -121,9 +122,16 @@ final class ProxyProtocolReceiver extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (!received && cause instanceof DecoderException) {
-      // the decoder closed the connection already; one line says why
-      log.info("closing {}: malformed PROXY protocol header: {}", ctx.channel().remoteAddress() instanceof InetSocketAddress
-          remote ? HostPort.format(remote) : "?", String.valueOf(cause.getMessage()));
+      // the decoder closed the connection already, but may fail again on the rest of the same read
+      if (!rejected) {
+        rejected = true;
+        Throwable root = cause;
+        while (root.getCause() != null && root.getCause() != root) {
+          root = root.getCause();
+        }
+        log.warn("closing {}: malformed PROXY protocol header: {}", ctx.channel().remoteAddress() instanceof InetSocketAddress
+            remote ? HostPort.format(remote) : "?", String.valueOf(root.getMessage()));
+      }
       ctx.close();
       return;
     }

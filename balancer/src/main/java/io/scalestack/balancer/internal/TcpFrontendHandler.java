@@ -120,7 +120,7 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     } else if (evt instanceof ChannelInputShutdownEvent) {
       clientInputShutdown = true;
       if (awaitProxyHeader && !headerReceived) {
-        log.info("closing {}: the connection ended before its PROXY protocol header was complete",
+        log.warn("closing {}: the connection ended before its PROXY protocol header was complete",
             ctx.channel().remoteAddress());
         ctx.close();
       }
