@@ -8,7 +8,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
@@ -22,8 +21,8 @@ import org.slf4j.LoggerFactory;
  * <p>Ending: in a WebSocket tunnel, when either side closes or stops sending, both close once what
  * was already relayed is flushed. In TCP mode ({@code halfClose}) a side that stops sending (FIN)
  * has its peer's output shut down once flushed, so the other direction goes on (RFC 9293 §3.6:
- * TCP connections close one direction at a time); both close when both sides stopped sending, when
- * either closes or resets, or on an idle event.
+ * TCP connections close one direction at a time); both close when both sides stopped sending, or
+ * when either closes or resets.
  *
  * <p>Confined to its channel's event loop; writes to the peer may cross to the peer's loop, which
  * Netty orders.
@@ -100,12 +99,8 @@ final class Splice extends ChannelInboundHandlerAdapter {
         closeOnFlush(peer);
         closeOnFlush(ctx.channel());
       }
-    } else if (halfClose && evt instanceof IdleStateEvent) {
-      log.debug("closing tunnel {} <-> {}: idle", ctx.channel().remoteAddress(), peer.remoteAddress());
-      ctx.close();
-      peer.close();
     }
-    // other idle events and the like mean nothing to a tunnel
+    // idle events and the like mean nothing to a tunnel
     ReferenceCountUtil.release(evt);
   }
 

@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * <p>The client is not read while the backend connects (at most one read's worth waits here,
  * when the PROXY protocol header came with more bytes). The connection counts as one in flight on
  * its backend (least connections) and for a graceful shutdown, until both sides closed; then the
- * access log gets one line. The backend's connect time is its response-time sample.
+ * access log gets one line. The backend's connect time is its response-time sample. A connection
+ * with no byte either way for the client idle timeout is closed (before the splice by the idle
+ * handler, after it by a timer of this tunnel).
  *
  * <p>Confined to the client connection's event loop, which the backend connection shares.
  */
@@ -63,6 +65,7 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
   private boolean connected;
   private long bytesIn;
   private long bytesOut;
+  private long lastActivityNanos;
 
   private TcpFrontendHandler(BalancerCore core, boolean awaitProxyHeader) {
     this.core = core;
@@ -225,7 +228,13 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
       backendCh.write(msg, backendCh.voidPromise());
     }
     backendCh.flush();
-    ctx.pipeline().replace(this, "splice", new Splice(backendCh, true, this::relayedIn));
+    ChannelPipeline pipeline = ctx.pipeline();
+    // from here the tunnel keeps its own idle clock (a timestamp per read), cheaper than the idle
+    // handler's listener on every write
+    pipeline.remove("idle");
+    lastActivityNanos = System.nanoTime();
+    scheduleIdleCheck(core.settings().clientIdleTimeout().toNanos());
+    pipeline.replace(this, "splice", new Splice(backendCh, true, this::relayedIn));
     if (clientInputShutdown) {
       // the client sent its FIN while we connected: pass it on; the backend's answer still comes back
       Splice.shutdownOutputOnFlush(backendCh);
@@ -235,13 +244,37 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     backendCh.config().setAutoRead(true);
   }
 
+  private void scheduleIdleCheck(long delayNanos) {
+    ctx.channel().eventLoop().schedule(this::checkIdle, delayNanos, TimeUnit.NANOSECONDS);
+  }
+
+  // a connection with no byte either way for the client idle timeout closes, both sides
+  private void checkIdle() {
+    if (finished || clientClosed) {
+      return;
+    }
+    long timeout = core.settings().clientIdleTimeout().toNanos();
+    long left = lastActivityNanos + timeout - System.nanoTime();
+    if (left > 0) {
+      scheduleIdleCheck(left);
+      return;
+    }
+    log.debug("closing tunnel {} <-> {}: idle for {}", client, backend, core.settings().clientIdleTimeout());
+    ctx.channel().close();
+    if (backendChannel != null) {
+      backendChannel.close();
+    }
+  }
+
   private void relayedIn(long bytes) {
+    lastActivityNanos = System.nanoTime();
     bytesIn += bytes;
     meters.received.increment(bytes);
     backend.addBytesInFlight(bytes);
   }
 
   private void relayedOut(long bytes) {
+    lastActivityNanos = System.nanoTime();
     bytesOut += bytes;
     meters.sent.increment(bytes);
     backend.addBytesInFlight(bytes);
