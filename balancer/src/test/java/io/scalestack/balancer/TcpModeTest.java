@@ -347,6 +347,37 @@ class TcpModeTest {
   }
 
   @Test
+  void backendsAddedAndRemovedThroughTheAdminApiGetAndLoseConnections() throws Exception {
+    try (TcpBackend a = TcpBackend.named("a"); TcpBackend b = TcpBackend.named("b")) {
+      ManualScheduler scheduler = new ManualScheduler();
+      try (LoadBalancer lb = tcpBalancer(scheduler).backend("a", a.address()).build().start()) {
+        awaitAllUp(lb, scheduler);
+        var added = Fixtures.send(java.net.http.HttpRequest.newBuilder(Fixtures.uri(lb.adminAddress(), "/backends/b"))
+            .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(
+                "{\"address\":\"127.0.0.1:" + b.address().getPort() + "\"}")));
+        assertThat(added.statusCode()).isEqualTo(201);
+        awaitAllUp(lb, scheduler);
+        Map<String, Integer> counts = new HashMap<>();
+        for (int i = 0; i < 4; i++) {
+          try (Socket s = connect(lb.address())) {
+            counts.merge(readLine(s.getInputStream()), 1, Integer::sum);
+          }
+        }
+        assertThat(counts).containsOnly(Map.entry("a", 2), Map.entry("b", 2));
+
+        var removed = Fixtures.send(java.net.http.HttpRequest.newBuilder(Fixtures.uri(lb.adminAddress(), "/backends/a"))
+            .DELETE());
+        assertThat(removed.statusCode()).isEqualTo(204);
+        for (int i = 0; i < 3; i++) {
+          try (Socket s = connect(lb.address())) {
+            assertThat(readLine(s.getInputStream())).isEqualTo("b");
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void closesAConnectionIdleForTheClientIdleTimeout() throws Exception {
     try (TcpBackend a = TcpBackend.echo("a")) {
       ManualScheduler scheduler = new ManualScheduler();
