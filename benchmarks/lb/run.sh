@@ -24,7 +24,7 @@ BACKENDS=${BACKENDS:-2}
 ALGORITHM=${ALGORITHM:-round-robin}
 PIN=${PIN:-auto}
 ROUNDS=${ROUNDS:-3}
-TARGETS=${TARGETS:-direct nginx haproxy scalestack haproxy-tcp nginx-tcp}
+TARGETS=${TARGETS:-direct nginx haproxy scalestack haproxy-tcp nginx-tcp scalestack-tcp}
 PORT_BASE=${PORT_BASE:-18000}
 PROFILE=${PROFILE:-0}
 PROFILE_DURATION=${PROFILE_DURATION:-20s}
@@ -53,9 +53,10 @@ usage: $me [flags]       (each flag also reads the environment variable in capit
   --rounds N           measured runs per target, taking the targets in turn; the median by req/s
                        is reported (default $ROUNDS)
   --targets "T …"      subset/order of: direct nginx haproxy scalestack haproxy-tcp nginx-tcp
-                       (default "$TARGETS")
+                       scalestack-tcp (default "$TARGETS")
   --port-base P        ports used: P+1..P+3 backends, P+80 nginx, P+81 haproxy, P+82 scalestack,
-                       P+83 haproxy tcp, P+84 nginx tcp, P+404 scalestack admin (default $PORT_BASE)
+                       P+83 haproxy tcp, P+84 nginx tcp, P+85 scalestack tcp, P+404 scalestack
+                       admin, P+405 scalestack tcp admin (default $PORT_BASE)
   --profile            after the measured rounds: count each proxy's system calls per request
                        (perf stat, 5 s of the same load each), and record one more scalestack run
                        with JFR and print where its time goes (PROFILE=1)
@@ -128,8 +129,8 @@ case $PIN in auto|on|off) ;; *) die "PIN: '$PIN' (expected: auto, on or off)" ;;
 case $PROFILE in 0|1) ;; *) die "PROFILE: '$PROFILE' (expected: 0 or 1)" ;; esac
 case $ACCESS_LOG in 0|1) ;; *) die "ACCESS_LOG: '$ACCESS_LOG' (expected: 0 or 1)" ;; esac
 for t in $TARGETS; do
-  case $t in direct|nginx|haproxy|scalestack|haproxy-tcp|nginx-tcp) ;;
-    *) die "TARGETS: '$t' (expected: direct, nginx, haproxy, scalestack, haproxy-tcp or nginx-tcp)" ;; esac
+  case $t in direct|nginx|haproxy|scalestack|haproxy-tcp|nginx-tcp|scalestack-tcp) ;;
+    *) die "TARGETS: '$t' (expected: direct, nginx, haproxy, scalestack, haproxy-tcp, nginx-tcp or scalestack-tcp)" ;; esac
 done
 wants() { [[ " $TARGETS " == *" $1 "* ]]; }
 
@@ -149,6 +150,7 @@ fi
 port_backend() { echo $((PORT_BASE + $1)); }
 port_nginx=$((PORT_BASE + 80)) port_haproxy=$((PORT_BASE + 81)) port_scalestack=$((PORT_BASE + 82))
 port_haproxy_tcp=$((PORT_BASE + 83)) port_nginx_tcp=$((PORT_BASE + 84)) port_admin=$((PORT_BASE + 404))
+port_scalestack_tcp=$((PORT_BASE + 85)) port_admin_tcp=$((PORT_BASE + 405))
 
 # ---------------------------------------------------------------------------------------------
 # Cleanup: every process group this script started is stopped, on any exit.
@@ -281,7 +283,8 @@ fi
 # every port free before anything starts: a busy port would silently measure someone else
 ports=()
 for i in $(seq 1 "$BACKENDS"); do ports+=("$(port_backend "$i")"); done
-ports+=("$port_nginx" "$port_haproxy" "$port_scalestack" "$port_haproxy_tcp" "$port_nginx_tcp" "$port_admin")
+ports+=("$port_nginx" "$port_haproxy" "$port_scalestack" "$port_haproxy_tcp" "$port_nginx_tcp" "$port_admin"
+  "$port_scalestack_tcp" "$port_admin_tcp")
 for p in "${ports[@]}"; do
   if ss -Hltn "sport = :$p" | grep -q .; then die "PORT_BASE: $PORT_BASE (expected: port $p free on 127.0.0.1; choose another --port-base)"; fi
 done
@@ -486,7 +489,10 @@ build_scalestack() {
     || { cat "$tmp/lb-build.err" >&2; die "scalestack: '$SCALESTACK lb --help' failed (build or start-up, output above)"; }
 }
 
+# start_scalestack [tcp]: the HTTP balancer, or with "tcp" a second JVM in TCP mode (scalestack-tcp)
 start_scalestack() {
+  local mode=${1:-http} name=scalestack port=$port_scalestack admin=$port_admin
+  if [ "$mode" = tcp ]; then name=scalestack-tcp port=$port_scalestack_tcp admin=$port_admin_tcp; fi
   local i args=() opts=${JAVA_TOOL_OPTIONS:-}
   for i in $(seq 1 "$BACKENDS"); do args+=(--backend "backend-$i=127.0.0.1:$(port_backend "$i")"); done
   if [ "$ACCESS_LOG" = 1 ] && grep -q -- '--access-log' "$tmp/lb-help.txt"; then args+=(--access-log); fi
@@ -499,24 +505,28 @@ start_scalestack() {
     opts="$opts -XX:ActiveProcessorCount=$PROXY_THREADS"
     scalestack_io_note="no --io-threads flag in 'lb --help': default ioThreads = availableProcessors(), set to $PROXY_THREADS with -XX:ActiveProcessorCount"
   fi
-  start scalestack "$proxy_cpus" env "JAVA_TOOL_OPTIONS=${opts# }" "$SCALESTACK" lb \
-    --listen "127.0.0.1:$port_scalestack" --admin "127.0.0.1:$port_admin" \
-    --algorithm "$ALGORITHM" --log-file "$tmp/scalestack-lb.log" "${args[@]}"
+  # TCP mode checks backends with a connect, as HAProxy's plain "check" in mode tcp
+  if [ "$mode" = tcp ]; then args+=(--mode tcp --name lb-tcp); fi
+  start "$name" "$proxy_cpus" env "JAVA_TOOL_OPTIONS=${opts# }" "$SCALESTACK" lb \
+    --listen "127.0.0.1:$port" --admin "127.0.0.1:$admin" \
+    --algorithm "$ALGORITHM" --log-file "$tmp/$name-lb.log" "${args[@]}"
   target_pid=$started
-  wait_for scalestack "http://127.0.0.1:$port_admin/health" 120
+  wait_for "$name" "http://127.0.0.1:$admin/health" 120
   # a new backend gets traffic only after passing its health checks: wait until all are UP
   local deadline=$((SECONDS + 60)) up
   while :; do
-    up=$(curl -s --max-time 2 "http://127.0.0.1:$port_admin/backends" | jq '[.[] | select(.state == "UP")] | length' 2>/dev/null || echo "")
+    up=$(curl -s --max-time 2 "http://127.0.0.1:$admin/backends" | jq '[.[] | select(.state == "UP")] | length' 2>/dev/null || echo "")
     [ "$up" = "$BACKENDS" ] && break
     if [ -z "$up" ]; then # admin API not as expected: fall back to an answer through the proxy
-      wait_for scalestack "http://127.0.0.1:$port_scalestack/" 60; sleep 3; break
+      wait_for "$name" "http://127.0.0.1:$port/" 60; sleep 3; break
     fi
-    [ "$SECONDS" -lt "$deadline" ] || fail_with_log scalestack "scalestack: $up of $BACKENDS backends UP after 60 s"
+    [ "$SECONDS" -lt "$deadline" ] || fail_with_log "$name" "$name: $up of $BACKENDS backends UP after 60 s"
     sleep 0.2
   done
   scalestack_java=$("/proc/$target_pid/exe" -version 2>&1 | grep -v '^Picked up' | head -1 || true)
 }
+
+start_scalestack_tcp() { start_scalestack tcp; }
 
 scalestack_threads() { # "lb-io threads / all threads" of the running JVM
   local pid=$1 io all
@@ -764,7 +774,7 @@ profile_scalestack() {
 # Run
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 [ -n "$proxy_cpus" ] || say "not pinning (PIN=$PIN, $ncpu CPUs, $PROXY_THREADS proxy threads): numbers are noisier"
-if wants scalestack; then build_scalestack; fi
+if wants scalestack || wants scalestack-tcp; then build_scalestack; fi
 
 if [ "$WAIT_QUIET" -gt 0 ]; then
   say "waiting up to ${WAIT_QUIET}s for a quiet machine (every CPU < 10% busy for 5 s) …"
@@ -803,6 +813,10 @@ for t in $TARGETS; do
     scalestack)
       say "scalestack: starting …"
       start_scalestack; target_pgid[scalestack]=$target_pid target_url[scalestack]="http://127.0.0.1:$port_scalestack/" ;;
+    scalestack-tcp)
+      say "scalestack-tcp: starting (lb --mode tcp) …"
+      start_scalestack_tcp
+      target_pgid[scalestack-tcp]=$target_pid target_url[scalestack-tcp]="http://127.0.0.1:$port_scalestack_tcp/" ;;
   esac
   active+=("$t")
   warm_up "$t"
@@ -856,14 +870,14 @@ else
   echo "pinning:  none"
 fi
 echo
-printf '%-12s %8s %8s %8s %6s %15s %9s %8s %8s %6s %10s %9s\n' target req/s p50/ms p99/ms errors "proxy CPU" "req/CPU-s" "CPU busy" backends clean "vs HAProxy" "vs nginx"
+printf '%-15s %8s %8s %8s %6s %15s %9s %8s %8s %6s %10s %9s\n' target req/s p50/ms p99/ms errors "proxy CPU" "req/CPU-s" "CPU busy" backends clean "vs HAProxy" "vs nginx"
 suspect=0
 for n in "${results_order[@]}"; do
   ref_h=haproxy ref_n=nginx
   case $n in *-tcp) ref_h=haproxy-tcp ref_n=nginx-tcp ;; esac
   label=$n
   if [ "${R_OTHERS[$n]:-0}" -ge 15 ]; then label="$n*"; suspect=1; fi
-  printf '%-12s %8.0f %8.2f %8.2f %6s %15s %9s %8s %8s %6s %10s %9s\n' "$label" "${R_RPS[$n]}" "${R_P50[$n]}" "${R_P99[$n]}" "${R_ERR[$n]}" \
+  printf '%-15s %8.0f %8.2f %8.2f %6s %15s %9s %8s %8s %6s %10s %9s\n' "$label" "${R_RPS[$n]}" "${R_P50[$n]}" "${R_P99[$n]}" "${R_ERR[$n]}" \
     "${R_CPU[$n]}" "${R_EFF[$n]}" "${R_BUSY[$n]}" "${R_SPLIT[$n]}" "${R_CLEAN[$n]}" "$(ratio "${R_RPS[$n]}" "${R_RPS[$ref_h]:-}")" "$(ratio "${R_RPS[$n]}" "${R_RPS[$ref_n]:-}")"
 done
 if [ "$suspect" = 1 ]; then
@@ -877,10 +891,13 @@ if [ -n "${R_RPS[scalestack]:-}" ]; then
   echo "scalestack/nginx:   req/s $(ratio "${R_RPS[scalestack]}" "${R_RPS[nginx]:-}"), req/CPU-s $(ratio "${R_EFF[scalestack]}" "${R_EFF[nginx]:-}"), p50 $(ratio "${R_P50[scalestack]}" "${R_P50[nginx]:-}"), p99 $(ratio "${R_P99[scalestack]}" "${R_P99[nginx]:-}")"
 fi
 echo "L4 (TCP):"
-for n in haproxy-tcp nginx-tcp; do
-  [ -n "${R_RPS[$n]:-}" ] && printf '  %-12s %10.0f req/s  p50 %.2f ms  p99 %.2f ms\n' "$n" "${R_RPS[$n]}" "${R_P50[$n]}" "${R_P99[$n]}"
+for n in haproxy-tcp nginx-tcp scalestack-tcp; do
+  [ -n "${R_RPS[$n]:-}" ] && printf '  %-15s %10.0f req/s  p50 %.2f ms  p99 %.2f ms\n' "$n" "${R_RPS[$n]}" "${R_P50[$n]}" "${R_P99[$n]}"
 done
-echo "  scalestack L4: not implemented yet (the balancer has no TCP mode)"
+if [ -n "${R_RPS[scalestack-tcp]:-}" ]; then
+  echo "scalestack-tcp/HAProxy-tcp: req/s $(ratio "${R_RPS[scalestack-tcp]}" "${R_RPS[haproxy-tcp]:-}"), req/CPU-s $(ratio "${R_EFF[scalestack-tcp]}" "${R_EFF[haproxy-tcp]:-}"), p50 $(ratio "${R_P50[scalestack-tcp]}" "${R_P50[haproxy-tcp]:-}"), p99 $(ratio "${R_P99[scalestack-tcp]}" "${R_P99[haproxy-tcp]:-}") (latency: above 1× is slower)"
+  echo "scalestack-tcp/nginx-tcp:   req/s $(ratio "${R_RPS[scalestack-tcp]}" "${R_RPS[nginx-tcp]:-}"), req/CPU-s $(ratio "${R_EFF[scalestack-tcp]}" "${R_EFF[nginx-tcp]:-}")"
+fi
 if [ "$ROUNDS" -gt 1 ]; then
   echo "all rounds (req/s, in order; * = others busy on the proxy's CPU):"
   for n in "${results_order[@]}"; do printf '  %-12s %s\n' "$n" "${R_ALL[$n]}"; done

@@ -1,6 +1,7 @@
 package io.scalestack.balancer;
 
 import io.scalestack.balancer.internal.HostPortParser;
+import io.scalestack.balancer.internal.ListenerOptions;
 import io.scalestack.balancer.internal.YamlMap;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -18,6 +19,8 @@ import java.util.Locale;
  *
  * <pre>
  * listen: 127.0.0.1:18082
+ * mode: http                    # or tcp: relay connections (no routes; see Mode)
+ * acceptProxyProtocol: false    # true: every connection starts with a PROXY protocol v1/v2 header
  * admin: {listen: 127.0.0.1:18404, token: change-me-0123456789}
  * tls: {certificate: lb.crt, key: lb.key}   # PEM; relative to the file; ALPN h2 and http/1.1
  * http2: {enabled: true, maxConcurrentStreams: 128}   # h2c with prior knowledge, h2 over TLS
@@ -29,7 +32,7 @@ import java.util.Locale;
  * connectTimeout: 3s            # durations: 500ms, 30s, 5m, 1h or ISO-8601
  * responseTimeout: 30s
  * stickySecret: a-long-random-secret-string
- * healthCheck: {type: http, path: /health, interval: 1s, jitter: 0.1, timeout: 1s, rise: 2, fall: 2}
+ * healthCheck: {type: http, path: /health, interval: 1s, jitter: 0.1, timeout: 1s, rise: 2, fall: 2}  # type: tcp by default in tcp mode
  * pools:
  *   default:
  *     algorithm: round-robin    # least-connections, response-time, random, source-hash, hash, bandwidth
@@ -45,6 +48,7 @@ import java.util.Locale;
  *     panicThresholdPercent: 50
  *     outlierDetection: {consecutiveErrors: 5, baseEjectionTime: 30s, maxEjectionTime: 5m, maxEjectionPercent: 10}
  *     healthCheck: {type: tcp, interval: 2s}   # this pool's own check (default: the top-level one)
+ *     sendProxyProtocol: v2     # or v1; tcp mode only: a PROXY header first on each backend connection
  *     backends:
  *       - {name: api-1, address: 127.0.1.21:8080}
  * routes:                       # first match wins; no match: the default pool
@@ -96,6 +100,9 @@ public final class LbConfig {
     YamlMap top = YamlMap.parse(source, text);
     LoadBalancer.Builder builder = LoadBalancer.builder();
     top.text("listen", v -> builder.listen(listenAddress("listen", v)));
+    Mode[] mode = {Mode.HTTP};
+    top.text("mode", v -> builder.mode(mode[0] = Mode.parse(v)));
+    top.bool("acceptProxyProtocol", builder::acceptProxyProtocol);
     YamlMap admin = top.map("admin");
     admin.text("listen", v -> builder.adminListen(listenAddress("listen", v)));
     admin.text("token", builder::adminToken);
@@ -135,7 +142,7 @@ public final class LbConfig {
     top.duration("shutdownTimeout", builder::shutdownTimeout);
     top.text("stickySecret", v -> builder.stickySecret(v.getBytes(StandardCharsets.UTF_8)));
     if (top.has("healthCheck")) {
-      builder.healthCheck(healthCheck(top.map("healthCheck")));
+      builder.healthCheck(healthCheck(top.map("healthCheck"), mode[0]));
     }
     YamlMap pools = top.map("pools");
     java.util.Set<String> poolNames = new java.util.LinkedHashSet<>();
@@ -147,13 +154,17 @@ public final class LbConfig {
       if (nameError != null) {
         throw p.error("'" + name + "' (expected: 1 to 64 characters of A-Z a-z 0-9 . _ -)");
       }
-      builder.pool(pool(name, p));
+      builder.pool(pool(name, p, mode[0]));
       for (YamlMap b : p.maps("backends")) {
         backend(builder, name, b);
       }
       p.finish();
     }
     List<YamlMap> routes = top.maps("routes");
+    if (mode[0] == Mode.TCP && !routes.isEmpty()) {
+      throw routes.getFirst().error("routes: " + routes.size()
+          + " (expected: none in tcp mode; content switching needs HTTP requests, a TCP connection goes to the default pool)");
+    }
     for (YamlMap r : routes) {
       builder.route(route(r, poolNames));
     }
@@ -187,8 +198,12 @@ public final class LbConfig {
     return anyPort ? new InetSocketAddress(resolved.getAddress(), 0) : resolved;
   }
 
-  private static HealthCheck healthCheck(YamlMap hc) {
+  // the type defaults to the mode's: a TCP backend need not speak HTTP
+  private static HealthCheck healthCheck(YamlMap hc, Mode mode) {
     HealthCheck.Builder b = HealthCheck.builder();
+    if (mode == Mode.TCP) {
+      b.type(HealthCheck.Type.TCP);
+    }
     hc.text("type", v -> b.type(switch (v.strip().toLowerCase(Locale.ROOT)) {
       case "http" -> HealthCheck.Type.HTTP;
       case "tcp" -> HealthCheck.Type.TCP;
@@ -204,7 +219,7 @@ public final class LbConfig {
     return b.build();
   }
 
-  private static Pool pool(String name, YamlMap p) {
+  private static Pool pool(String name, YamlMap p, Mode mode) {
     Pool.Builder b = Pool.builder(name);
     p.text("algorithm", v -> b.algorithm(Algorithm.parse(v)));
     p.text("hashKey", v -> b.hashKey(HashKey.parse(v)));
@@ -212,6 +227,11 @@ public final class LbConfig {
     p.text("sticky", v -> b.sticky(Sticky.parse(v)));
     p.duration("slowStart", b::slowStart);
     p.integer("panicThresholdPercent", b::panicThresholdPercent);
+    p.text("sendProxyProtocol", v -> {
+      if (!v.strip().equalsIgnoreCase("off")) {
+        b.sendProxyProtocol(ProxyProtocol.parse(v));
+      }
+    });
     if (p.has("outlierDetection")) {
       YamlMap o = p.map("outlierDetection");
       OutlierDetection.Builder ob = OutlierDetection.builder();
@@ -227,13 +247,19 @@ public final class LbConfig {
       }
     }
     if (p.has("healthCheck")) {
-      b.healthCheck(healthCheck(p.map("healthCheck")));
+      b.healthCheck(healthCheck(p.map("healthCheck"), mode));
     }
+    Pool pool;
     try {
-      return b.build();
+      pool = b.build();
     } catch (IllegalArgumentException e) {
       throw p.error(e.getMessage());
     }
+    String modeError = ListenerOptions.poolError(mode, pool);
+    if (modeError != null) {
+      throw p.error(modeError);
+    }
+    return pool;
   }
 
   private static void backend(LoadBalancer.Builder builder, String pool, YamlMap b) {

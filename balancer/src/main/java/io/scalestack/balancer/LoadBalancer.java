@@ -2,6 +2,7 @@ package io.scalestack.balancer;
 
 import io.scalestack.balancer.internal.BalancerCore;
 import io.scalestack.balancer.internal.ClientProtocols;
+import io.scalestack.balancer.internal.ListenerOptions;
 import io.scalestack.balancer.internal.TaskScheduler;
 import io.scalestack.observability.Telemetry;
 import java.net.InetAddress;
@@ -16,9 +17,11 @@ import java.util.Objects;
 
 /**
  * A load balancer: an HTTP reverse proxy that spreads requests over a changing set of backends,
- * in the manner of HAProxy. Clients speak HTTP/1.1 or HTTP/2 (h2c with prior knowledge, or h2 over
- * TLS chosen by ALPN when {@link Builder#tls(Path, Path) a certificate} is configured); backends
- * are spoken to in HTTP/1.1 over pooled keep-alive connections.
+ * in the manner of HAProxy; or, in {@link Mode#TCP TCP mode}, a layer-4 proxy that spreads
+ * connections and relays their bytes. In HTTP mode clients speak HTTP/1.1 or HTTP/2 (h2c with
+ * prior knowledge, or h2 over TLS chosen by ALPN when {@link Builder#tls(Path, Path) a
+ * certificate} is configured); backends are spoken to in HTTP/1.1 over pooled keep-alive
+ * connections.
  *
  * <ul>
  *   <li><b>Balancing</b> — one of seven {@link Algorithm}s among the backends that are {@link
@@ -59,6 +62,14 @@ import java.util.Objects;
  *       GET /backends}, {@code PUT|DELETE /backends/{name}}, {@code POST
  *       /backends/{name}/drain|ready}, {@code GET /pools}, {@code GET|PUT /pools/{pool}}; with a
  *       bearer {@link Builder#adminToken(String) token} when one is set.
+ *   <li><b>TCP mode</b> — {@link Builder#mode(Mode)}: each client connection goes to one backend
+ *       chosen by the pool's algorithm (a connect failure tries another), and its bytes are relayed
+ *       both ways with backpressure and half-close, until both sides close or it is idle for
+ *       {@link Builder#clientIdleTimeout(Duration)}.
+ *   <li><b>PROXY protocol</b> — {@link Builder#acceptProxyProtocol(boolean)} takes a v1 or v2
+ *       header off each client connection, whose source address then stands for the client; a
+ *       pool's {@link Pool.Builder#sendProxyProtocol(ProxyProtocol)} writes one to its backends
+ *       (TCP mode).
  * </ul>
  *
  * <p>Thread-safe. The membership methods may be called from any thread; {@link #close()} blocks
@@ -203,7 +214,9 @@ public final class LoadBalancer implements AutoCloseable {
     private InetSocketAddress listen = new InetSocketAddress(DEFAULT_HOST, 8080);
     private InetSocketAddress adminListen;
     private Algorithm algorithm = Algorithm.ROUND_ROBIN;
-    private HealthCheck healthCheck = HealthCheck.defaults();
+    private HealthCheck healthCheck;
+    private Mode mode = Mode.HTTP;
+    private boolean acceptProxyProtocol;
     private int retries = 3;
     private Duration connectTimeout = Duration.ofSeconds(3);
     private Duration responseTimeout = Duration.ofSeconds(30);
@@ -254,9 +267,37 @@ public final class LoadBalancer implements AutoCloseable {
       return this;
     }
 
-    /** The active health check; default {@link HealthCheck#defaults()}. */
+    /**
+     * The active health check; default {@link HealthCheck#defaults()} (HTTP {@code GET /health})
+     * in HTTP mode, a TCP connect check with the same timing in TCP mode.
+     */
     public Builder healthCheck(HealthCheck healthCheck) {
       this.healthCheck = Objects.requireNonNull(healthCheck, "healthCheck");
+      return this;
+    }
+
+    /**
+     * What the main listener speaks: {@link Mode#HTTP} (the default) or {@link Mode#TCP}. In TCP
+     * mode there are no routes, a pool's algorithm may not be {@link Algorithm#HASH} (use {@link
+     * Algorithm#SOURCE_HASH}) nor its stickiness a cookie, {@link #responseTimeout(Duration)} and
+     * {@link #maxContentLengthBytes(int)} do not apply, {@link #retries(int)} counts connect
+     * attempts, and {@link #clientIdleTimeout(Duration)} closes a connection idle both ways.
+     */
+    public Builder mode(Mode mode) {
+      this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /**
+     * Whether every client connection must start with a PROXY protocol header (v1 or v2, HAProxy's
+     * {@code proxy-protocol.txt}); default false. Its source address then stands for the client:
+     * in {@code X-Forwarded-For} and {@code Forwarded}, for source hashing and source stickiness,
+     * in the access log, and in the header sent on to backends. A connection without a valid
+     * header is closed. Turn it on only behind a proxy that always sends one: anyone who can reach
+     * the listener can claim any address.
+     */
+    public Builder acceptProxyProtocol(boolean acceptProxyProtocol) {
+      this.acceptProxyProtocol = acceptProxyProtocol;
       return this;
     }
 
@@ -526,16 +567,27 @@ public final class LoadBalancer implements AutoCloseable {
         throw new IllegalArgumentException("adminListen: " + host + ":" + admin.getPort()
             + " (expected: an address other than listen)");
       }
-      BalancerCore core = new BalancerCore(new BalancerCore.Settings(listen, admin, algorithm, healthCheck, retries,
+      List<Pool> allPools = new java.util.ArrayList<>(pools.values());
+      if (!pools.containsKey(Pool.DEFAULT)) {
+        allPools.addFirst(Pool.builder(Pool.DEFAULT).algorithm(algorithm).build());
+      }
+      validateMode(allPools);
+      HealthCheck check = healthCheck;
+      if (check == null) {
+        // a TCP backend need not speak HTTP: TCP mode checks that it accepts connections
+        HealthCheck defaults = HealthCheck.defaults();
+        check = mode == Mode.TCP
+            ? HealthCheck.builder().type(HealthCheck.Type.TCP).interval(defaults.interval()).timeout(defaults.timeout())
+                .jitter(defaults.jitter()).rise(defaults.rise()).fall(defaults.fall()).build()
+            : defaults;
+      }
+      BalancerCore core = new BalancerCore(new BalancerCore.Settings(listen, admin, algorithm, check, retries,
           connectTimeout, responseTimeout, maxContentLengthBytes, maxConnectionsPerBackend, maxQueuedPerBackend,
           backendIdleTimeout, clientIdleTimeout, shutdownTimeout, ioThreads, telemetry, healthCheckScheduler,
           retryIdempotent, retryBudgetPercent, requestHeaderTimeout,
           new ClientProtocols(http2, http2MaxConcurrentStreams, tlsCertificate, tlsKey)));
       try {
-        List<Pool> allPools = new java.util.ArrayList<>(pools.values());
-        if (!pools.containsKey(Pool.DEFAULT)) {
-          allPools.addFirst(Pool.builder(Pool.DEFAULT).algorithm(algorithm).build());
-        }
+        core.configureListener(new ListenerOptions(mode, acceptProxyProtocol));
         core.configureRouting(allPools, routes, stickySecret, adminToken);
         backends.forEach((name, address) -> core.addBackend(name, address,
             backendWeights.getOrDefault(name, 1), backendPools.getOrDefault(name, Pool.DEFAULT)));
@@ -544,6 +596,23 @@ public final class LoadBalancer implements AutoCloseable {
         throw e;
       }
       return new LoadBalancer(core);
+    }
+
+    private void validateMode(List<Pool> allPools) {
+      if (mode == Mode.TCP && tlsCertificate != null) {
+        throw new IllegalArgumentException("tls: " + tlsCertificate
+            + " (expected: none in tcp mode; TCP mode relays bytes as they are, TLS included)");
+      }
+      if (mode == Mode.TCP && !routes.isEmpty()) {
+        throw new IllegalArgumentException("routes: " + routes.size()
+            + " (expected: none in tcp mode; content switching needs HTTP requests, a TCP connection goes to the default pool)");
+      }
+      for (Pool pool : allPools) {
+        String error = ListenerOptions.poolError(mode, pool);
+        if (error != null) {
+          throw new IllegalArgumentException(error);
+        }
+      }
     }
 
     private static Duration positive(String name, Duration value) {

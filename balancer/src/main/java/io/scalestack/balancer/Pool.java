@@ -28,6 +28,7 @@ public final class Pool {
   private final OutlierDetection outlierDetection;
   private final int panicThresholdPercent;
   private final HealthCheck healthCheck;
+  private final ProxyProtocol sendProxyProtocol;
 
   private Pool(Builder b) {
     this.name = b.name;
@@ -39,6 +40,7 @@ public final class Pool {
     this.outlierDetection = b.outlierDetection;
     this.panicThresholdPercent = b.panicThresholdPercent;
     this.healthCheck = b.healthCheck;
+    this.sendProxyProtocol = b.sendProxyProtocol;
   }
 
   /** A builder for pool {@code name}: round robin, no stickiness, no slow start, no outlier detection. */
@@ -57,6 +59,7 @@ public final class Pool {
     b.outlierDetection = outlierDetection;
     b.panicThresholdPercent = panicThresholdPercent;
     b.healthCheck = healthCheck;
+    b.sendProxyProtocol = sendProxyProtocol;
     return b;
   }
 
@@ -122,6 +125,15 @@ public final class Pool {
     return Optional.ofNullable(healthCheck);
   }
 
+  /**
+   * The PROXY protocol header the balancer writes first on each new connection to this pool's
+   * backends, or null (the default) for none. Only in {@link Mode#TCP}: in HTTP mode backend
+   * connections are pooled and shared by many clients, so no one client's address can head them.
+   */
+  public ProxyProtocol sendProxyProtocol() {
+    return sendProxyProtocol;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof Pool p
@@ -133,13 +145,14 @@ public final class Pool {
         && slowStart.equals(p.slowStart)
         && Objects.equals(outlierDetection, p.outlierDetection)
         && panicThresholdPercent == p.panicThresholdPercent
-        && Objects.equals(healthCheck, p.healthCheck);
+        && Objects.equals(healthCheck, p.healthCheck)
+        && sendProxyProtocol == p.sendProxyProtocol;
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(name, algorithm, hashKey, hashLoadFactor, sticky, slowStart, outlierDetection,
-        panicThresholdPercent, healthCheck);
+        panicThresholdPercent, healthCheck, sendProxyProtocol);
   }
 
   @Override
@@ -151,7 +164,8 @@ public final class Pool {
         + (!slowStart.isZero() ? ", slowStart=" + slowStart : "")
         + (outlierDetection != null ? ", " + outlierDetection : "")
         + (panicThresholdPercent > 0 ? ", panicThreshold=" + panicThresholdPercent + "%" : "")
-        + (healthCheck != null ? ", " + healthCheck : "") + "]";
+        + (healthCheck != null ? ", " + healthCheck : "")
+        + (sendProxyProtocol != null ? ", sendProxyProtocol=" + sendProxyProtocol.configName() : "") + "]";
   }
 
   /** Builds a {@link Pool}; not thread-safe. */
@@ -165,6 +179,7 @@ public final class Pool {
     private OutlierDetection outlierDetection;
     private int panicThresholdPercent;
     private HealthCheck healthCheck;
+    private ProxyProtocol sendProxyProtocol;
 
     private Builder(String name) {
       String error = nameError(name);
@@ -244,6 +259,21 @@ public final class Pool {
      */
     public Builder healthCheck(HealthCheck healthCheck) {
       this.healthCheck = healthCheck;
+      return this;
+    }
+
+    /**
+     * Writes a PROXY protocol header of {@code version} first on each new backend connection
+     * (TCP mode only); default none.
+     */
+    public Builder sendProxyProtocol(ProxyProtocol version) {
+      this.sendProxyProtocol = Objects.requireNonNull(version, "sendProxyProtocol");
+      return this;
+    }
+
+    /** No PROXY protocol header towards the backends (the default). */
+    public Builder withoutProxyProtocol() {
+      this.sendProxyProtocol = null;
       return this;
     }
 

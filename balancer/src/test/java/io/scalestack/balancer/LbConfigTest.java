@@ -90,7 +90,7 @@ class LbConfigTest {
   void everyMistakeNamesFileLineFieldValueAndExpectation() {
     assertError("pools:\n  default:\n    algoritm: hash\n",
         "lb.yaml:3: pools.default.algoritm: unknown key (expected one of: algorithm, hashKey, hashLoadFactor, sticky, "
-            + "slowStart, panicThresholdPercent, outlierDetection, healthCheck, backends)");
+            + "slowStart, panicThresholdPercent, sendProxyProtocol, outlierDetection, healthCheck, backends)");
     assertError("pools:\n  default:\n    algorithm: fastest\n",
         "lb.yaml:3: pools.default.algorithm: 'fastest' (expected: round-robin, least-connections, response-time, "
             + "random, source-hash, hash or bandwidth)");

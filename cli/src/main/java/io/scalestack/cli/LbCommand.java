@@ -4,6 +4,9 @@ import io.scalestack.balancer.Algorithm;
 import io.scalestack.balancer.HealthCheck;
 import io.scalestack.balancer.LbConfig;
 import io.scalestack.balancer.LoadBalancer;
+import io.scalestack.balancer.Mode;
+import io.scalestack.balancer.Pool;
+import io.scalestack.balancer.ProxyProtocol;
 import io.scalestack.observability.Telemetry;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -21,9 +24,10 @@ import picocli.CommandLine.Option;
  * the balancer member the control plane starts.
  */
 @Command(name = "lb", mixinStandardHelpOptions = true,
-    description = {"Run the HTTP load balancer alone, from a file or from flags:",
+    description = {"Run the load balancer alone (HTTP, or TCP with --mode tcp), from a file or from flags:",
         "  scalestack lb -c lb.yaml",
         "  scalestack lb --listen 127.0.0.1:8080 --backend 127.0.0.1:9001 --backend 127.0.0.1:9002",
+        "  scalestack lb --mode tcp --listen 127.0.0.1:5432 --backend 127.0.0.1:15432 --backend 127.0.0.1:25432",
         "Flags given together with -c override the file."})
 final class LbCommand implements Callable<Integer> {
 
@@ -43,6 +47,19 @@ final class LbCommand implements Callable<Integer> {
 
   @Option(names = "--backend", description = "A backend, [name=]host:port; repeatable. More can be added at run time: PUT /backends/{name} on the admin API.")
   List<String> backends = new ArrayList<>();
+
+  @Option(names = "--mode", defaultValue = "http",
+      description = "http (an HTTP/1.1 reverse proxy) or tcp (relay each connection's bytes to one backend) (default: ${DEFAULT-VALUE}).")
+  String mode;
+
+  @Option(names = "--accept-proxy-protocol", description = "Every client connection starts with a PROXY protocol v1 or v2 header (from HAProxy, nginx, a cloud load balancer); its source address stands for the client.")
+  boolean acceptProxyProtocol;
+
+  @Option(names = "--send-proxy-protocol", description = "v1 or v2: write a PROXY protocol header first on each backend connection (tcp mode; without -c, else sendProxyProtocol in lb.yaml).")
+  String sendProxyProtocol;
+
+  @Option(names = "--health-type", description = "http (GET --health-path) or tcp (a connect) (default: http, tcp with --mode tcp).")
+  String healthType;
 
   @Option(names = "--algorithm", defaultValue = "round-robin",
       description = "round-robin, least-connections, response-time, random, source-hash, hash or bandwidth (default: ${DEFAULT-VALUE}).")
@@ -105,8 +122,23 @@ final class LbCommand implements Callable<Integer> {
         builder.listen(listenAddress).adminListen(admin != null ? Addresses.parse("--admin", admin)
             : new InetSocketAddress(listenAddress.getHostString(), 8404));
       }
+      Mode chosenMode = Mode.parse(mode);
+      if (all || given("--mode")) {
+        builder.mode(chosenMode);
+      }
+      if (acceptProxyProtocol) {
+        builder.acceptProxyProtocol(true);
+      }
       if (all || given("--algorithm")) {
         builder.algorithm(Algorithm.parse(algorithm));
+      }
+      if (sendProxyProtocol != null) {
+        if (!all) {
+          throw new IllegalArgumentException("--send-proxy-protocol: given with -c (expected: sendProxyProtocol in the"
+              + " pool of lb.yaml)");
+        }
+        builder.pool(Pool.builder(Pool.DEFAULT).algorithm(Algorithm.parse(algorithm))
+            .sendProxyProtocol(ProxyProtocol.parse(sendProxyProtocol)).build());
       }
       if (all || given("--retries")) {
         builder.retries(retries);
@@ -115,8 +147,11 @@ final class LbCommand implements Callable<Integer> {
         builder.retryIdempotent(true);
       }
       if (all || given("--health-path") || given("--health-interval-millis") || given("--health-timeout-millis")
-          || given("--rise") || given("--fall")) {
+          || given("--rise") || given("--fall") || given("--health-type")) {
+        HealthCheck.Type type = healthType != null ? healthType(healthType)
+            : chosenMode == Mode.TCP ? HealthCheck.Type.TCP : HealthCheck.Type.HTTP;
         builder.healthCheck(HealthCheck.builder()
+            .type(type)
             .path(healthPath)
             .interval(Duration.ofMillis(healthIntervalMillis))
             .timeout(Duration.ofMillis(healthTimeoutMillis))
@@ -147,17 +182,27 @@ final class LbCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) { // LbConfigException too: file, line, field, value, expected
       throw new BadInputException(e.getMessage(), e);
     }
-    LoadBalancer balancer;
+    LoadBalancer built;
     try {
-      balancer = builder.build().start();
-    } catch (IllegalArgumentException e) { // an unusable TLS certificate or key, named
+      built = builder.build();
+    } catch (IllegalArgumentException e) { // an unusable TLS certificate or key, or a setting the mode cannot use, named
       throw new BadInputException(e.getMessage(), e);
     }
+    LoadBalancer balancer = built.start();
     PrintWriter out = spec.commandLine().getOut();
-    out.println("lb: serving " + (tlsCert != null ? "https" : "http") + "://" + hostPort(balancer.address()) + "/  admin http://" + hostPort(balancer.adminAddress()) + "/backends");
+    String scheme = config == null && Mode.parse(mode) == Mode.TCP ? "tcp" : tlsCert != null ? "https" : "http";
+    out.println("lb: serving " + scheme + "://" + hostPort(balancer.address()) + "/  admin http://" + hostPort(balancer.adminAddress()) + "/backends");
     out.flush();
     MemberRuntime.runUntilStopped(name, parentPid, balancer);
     return 0;
+  }
+
+  private static HealthCheck.Type healthType(String value) {
+    return switch (value.strip().toLowerCase(java.util.Locale.ROOT)) {
+      case "http" -> HealthCheck.Type.HTTP;
+      case "tcp" -> HealthCheck.Type.TCP;
+      default -> throw new IllegalArgumentException("--health-type: '" + value + "' (expected: http or tcp)");
+    };
   }
 
   private boolean given(String option) {

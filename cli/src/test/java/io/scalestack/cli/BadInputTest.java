@@ -68,6 +68,22 @@ class BadInputTest {
   }
 
   @Test
+  void badBalancerModeNamesTheValueAndTheModes() {
+    Result result = run("lb", "--mode", "udp", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0");
+
+    assertThat(result.code()).isEqualTo(2);
+    assertThat(result.err()).isEqualTo("scalestack: mode: 'udp' (expected: http or tcp)" + System.lineSeparator());
+  }
+
+  @Test
+  void sendingAProxyHeaderInHttpModeIsBadInput() {
+    Result result = run("lb", "--send-proxy-protocol", "v1", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0");
+
+    assertThat(result.code()).isEqualTo(2);
+    assertThat(result.err()).startsWith("scalestack: pool 'default': sendProxyProtocol: v1 (expected: only with mode tcp;");
+  }
+
+  @Test
   void badLbConfigFileNamesFileLineFieldValueAndExpectation() throws Exception {
     Path file = dir.resolve("lb.yaml");
     Files.writeString(file, "listen: 127.0.0.1:0\nretries: many\n");

@@ -21,6 +21,7 @@ import io.scalestack.balancer.HashKey;
 import io.scalestack.balancer.HealthCheck;
 import io.scalestack.balancer.OutlierDetection;
 import io.scalestack.balancer.Pool;
+import io.scalestack.balancer.ProxyProtocol;
 import io.scalestack.balancer.Sticky;
 import io.scalestack.observability.Telemetry;
 import java.io.IOException;
@@ -52,14 +53,16 @@ import org.slf4j.LoggerFactory;
  * POST   /backends/{name}/drain  200 {…} | 404
  * POST   /backends/{name}/ready  200 {…} | 404
  * GET    /pools                  200 [{"name","algorithm","hashKey","hashLoadFactor","sticky","slowStartMillis",
- *                                      "panicThresholdPercent","outlierDetection","healthCheck","panic","backends"}, …]
+ *                                      "panicThresholdPercent","outlierDetection","healthCheck",
+ *                                      "sendProxyProtocol","panic","backends"}, …]
  * GET    /pools/{pool}           200 {…} | 404
  * PUT    /pools/{pool}           {"algorithm":"least-connections", "hashKey":"header:X-User", "hashLoadFactor":1.25,
  *                                 "sticky":"insert:SRV"|null, "slowStartMillis":30000, "panicThresholdPercent":50,
  *                                 "outlierDetection":{"consecutiveErrors","baseEjectionTimeMillis",
  *                                 "maxEjectionTimeMillis","maxEjectionPercent"}|null,
  *                                 "healthCheck":{"type","path","intervalMillis","timeoutMillis","jitter",
- *                                 "rise","fall"}|null (null: the balancer's check)} → 201 created
+ *                                 "rise","fall"}|null (null: the balancer's check),
+ *                                 "sendProxyProtocol":"v1"|"v2"|null (tcp mode)} → 201 created
  *                                | 200 changed (fields not given stay; backends, connections and requests in
  *                                flight stay) | 400
  * </pre>
@@ -231,8 +234,16 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
           case "healthCheck" -> builder.healthCheck(value.isNull() ? null : healthCheck(value));
           case "slowStartMillis" -> builder.slowStart(Duration.ofMillis((long) number("slowStartMillis", value)));
           case "panicThresholdPercent" -> builder.panicThresholdPercent((int) number("panicThresholdPercent", value));
+          case "sendProxyProtocol" -> {
+            if (value.isNull()) {
+              builder.withoutProxyProtocol();
+            } else {
+              builder.sendProxyProtocol(ProxyProtocol.parse(text("sendProxyProtocol", value)));
+            }
+          }
           default -> throw new IllegalArgumentException(field.getKey() + ": unknown field (expected: algorithm, "
-              + "hashKey, hashLoadFactor, sticky, slowStartMillis, panicThresholdPercent, outlierDetection or healthCheck)");
+              + "hashKey, hashLoadFactor, sticky, slowStartMillis, panicThresholdPercent, outlierDetection, "
+              + "healthCheck or sendProxyProtocol)");
         }
       }
       Pool pool = builder.build();
@@ -335,6 +346,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       h.put("fall", hc.fall());
       return h;
     }).orElse(null));
+    node.put("sendProxyProtocol", pool.sendProxyProtocol() == null ? null : pool.sendProxyProtocol().configName());
     node.put("panic", core.membership().panic(pool.name()));
     node.put("backends", core.backends().stream().filter(b -> b.pool().equals(pool.name())).map(BackendStatus::name)
         .toList());

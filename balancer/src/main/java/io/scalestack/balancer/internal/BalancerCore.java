@@ -114,6 +114,7 @@ public final class BalancerCore {
   private final BackendHandler.Installer installer;
   private final HealthChecker healthChecker;
   private final RetryBudget retryBudget;
+  private final TcpMetrics tcpMetrics;
   private final ChannelGroup clientChannels = new DefaultChannelGroup("lb-clients", GlobalEventExecutor.INSTANCE);
   private final AtomicInteger activeExchanges = new AtomicInteger();
   private final Object drained = new Object();
@@ -121,6 +122,7 @@ public final class BalancerCore {
   private Lifecycle lifecycle = Lifecycle.NEW; // guarded by this
   private volatile boolean closing;
   private volatile String adminToken;
+  private volatile ListenerOptions listenerOptions = ListenerOptions.HTTP;
   private Channel proxyChannel;
   private Channel adminChannel;
   private final Transport transport = Transport.best();
@@ -143,6 +145,7 @@ public final class BalancerCore {
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, millis(settings.connectTimeout()));
     this.installer = new BackendHandler.Installer(settings.backendIdleTimeout());
     this.retryBudget = new RetryBudget(settings.retryBudgetPercent(), System::nanoTime);
+    this.tcpMetrics = new TcpMetrics(telemetry.registry());
     TaskScheduler scheduler = settings.healthCheckScheduler() != null
         ? settings.healthCheckScheduler()
         : TaskScheduler.of(ioGroup);
@@ -177,8 +180,9 @@ public final class BalancerCore {
       lifecycle = Lifecycle.STARTED;
     }
     membership.all().forEach(healthChecker::watch);
-    log.info("load balancer listening on {} (admin {}), {} with {} backends",
-        HostPort.format(address()), HostPort.format(adminAddress()), settings.algorithm().configName(),
+    log.info("load balancer listening on {} (admin {}), mode {}{}, {} with {} backends",
+        HostPort.format(address()), HostPort.format(adminAddress()), listenerOptions.mode().configName(),
+        listenerOptions.acceptProxyProtocol() ? " with PROXY protocol" : "", settings.algorithm().configName(),
         membership.all().size());
   }
 
@@ -370,8 +374,24 @@ public final class BalancerCore {
     return adminToken;
   }
 
+  /**
+   * Sets the listener's mode and whether it takes a PROXY protocol header; called once, before
+   * {@link #configureRouting} and {@link #start()}.
+   */
+  public void configureListener(ListenerOptions options) {
+    this.listenerOptions = Objects.requireNonNull(options, "options");
+  }
+
+  ListenerOptions listenerOptions() {
+    return listenerOptions;
+  }
+
   /** Adds a pool or changes its settings at run time, keeping its backends; returns whether it is new. */
   public boolean putPool(Pool pool) {
+    String modeError = ListenerOptions.poolError(listenerOptions.mode(), pool);
+    if (modeError != null) {
+      throw new IllegalArgumentException(modeError);
+    }
     return membership.putPool(pool);
   }
 
@@ -392,6 +412,14 @@ public final class BalancerCore {
 
   ProxyMetrics metrics() {
     return metrics;
+  }
+
+  TcpMetrics tcpMetrics() {
+    return tcpMetrics;
+  }
+
+  Bootstrap backendBootstrap() {
+    return backendBootstrap;
   }
 
   RetryBudget retryBudget() {

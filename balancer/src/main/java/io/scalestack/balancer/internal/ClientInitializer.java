@@ -3,6 +3,7 @@ package io.scalestack.balancer.internal;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.scalestack.balancer.Mode;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -106,8 +107,20 @@ final class ClientInitializer extends ChannelInitializer<SocketChannel> {
   @Override
   protected void initChannel(SocketChannel ch) {
     clients.add(ch);
+    ListenerOptions options = core.listenerOptions();
+    if (options.mode() == Mode.TCP) {
+      TcpFrontendHandler.install(ch, core, options.acceptProxyProtocol());
+      if (options.acceptProxyProtocol()) {
+        ProxyProtocolReceiver.install(ch.pipeline());
+      }
+      return;
+    }
     BalancerCore.Settings settings = core.settings();
     ChannelPipeline pipeline = ch.pipeline();
+    if (options.acceptProxyProtocol()) {
+      // the PROXY header comes before anything else, TLS handshake and HTTP/2 preface included
+      ProxyProtocolReceiver.install(pipeline);
+    }
     pipeline.addLast("idle", new IdleStateHandler(0, 0, settings.clientIdleTimeout().toNanos(), TimeUnit.NANOSECONDS));
     long headerTimeout = settings.requestHeaderTimeout().toNanos();
     if (ssl != null) {

@@ -217,13 +217,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
     boolean keepAlive = HttpUtil.isKeepAlive(request) && !core.closing();
     HttpVersion clientVersion = request.protocolVersion();
-    RequestContext context = new RequestContext(
-        ctx.channel().remoteAddress() instanceof InetSocketAddress client ? client : null, request);
+    // the client: the source of a PROXY protocol header when the listener takes one, else the peer
+    InetSocketAddress client = ProxyProtocolReceiver.clientAddress(ctx.channel());
+    RequestContext context = new RequestContext(client, request);
     if (stream) {
       ProxyHeaders.removeHttp2Extensions(request.headers());
     }
-    HttpRequest outbound = ProxyHeaders.toBackend(request, ctx.channel().remoteAddress(), ctx.channel().localAddress(),
-        tls, stream);
+    HttpRequest outbound = ProxyHeaders.toBackend(request, client, ctx.channel().localAddress(), tls, stream);
     current = new Exchange(core, this, ctx.channel().eventLoop(), outbound, context, method, clientVersion,
         keepAlive, expectContinue, request instanceof FullHttpRequest);
     core.exchangeStarted();
@@ -322,7 +322,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     if (exchange == null) {
       core.metrics().request("none", status.code(), 0);
       if (AccessLog.enabled()) {
-        AccessLog.log(ctx.channel().remoteAddress() instanceof InetSocketAddress client ? client : null, "-", "-",
+        AccessLog.log(ProxyProtocolReceiver.clientAddress(ctx.channel()), "-", "-",
             stream ? "HTTP/2.0" : "-", status.code(), "none", 0, 0, 0);
       }
     }

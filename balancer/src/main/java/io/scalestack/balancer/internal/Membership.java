@@ -419,13 +419,14 @@ final class Membership {
       }
       Candidates candidates = new Candidates(all, eligible, pool.slowStart().toNanos(), ticker.getAsLong(), first);
       Sticky sticky = pool.sticky();
-      if (sticky != null && request != null && request.head() != null) {
+      // source stickiness needs only the client address (a TCP connection has no request head)
+      if (sticky != null && request != null) {
         switch (sticky.mode()) {
           case SOURCE_IP -> {
             return sourceSticky.select(candidates, request);
           }
           case INSERT_COOKIE, PREFIX_COOKIE -> {
-            if (first) {
+            if (first && request.head() != null) {
               Backend pinned = pinned(sticky, request.head(), all);
               if (pinned != null) {
                 if (candidates.isEligible(pinned)) {

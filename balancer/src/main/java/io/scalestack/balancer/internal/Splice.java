@@ -1,20 +1,28 @@
 package io.scalestack.balancer.internal;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Relays raw bytes from its channel to a peer channel, after a protocol switch (a WebSocket
- * upgrade, RFC 9110 §7.8): from then on the balancer is a TCP tunnel. Reads pause while the peer
- * cannot take more (backpressure), and when either side closes, the other closes once what was
- * already relayed is flushed.
+ * Relays raw bytes from its channel to a peer channel: after a protocol switch (a WebSocket
+ * upgrade, RFC 9110 §7.8), and for every connection in TCP mode. Reads pause while the peer
+ * cannot take more (backpressure).
+ *
+ * <p>Ending: in a WebSocket tunnel, when either side closes or stops sending, both close once what
+ * was already relayed is flushed. In TCP mode ({@code halfClose}) a side that stops sending (FIN)
+ * has its peer's output shut down once flushed, so the other direction goes on (RFC 9293 §3.6:
+ * TCP connections close one direction at a time); both close when both sides stopped sending, or
+ * when either closes or resets.
  *
  * <p>Confined to its channel's event loop; writes to the peer may cross to the peer's loop, which
  * Netty orders.
@@ -24,9 +32,22 @@ final class Splice extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(Splice.class);
 
   private final Channel peer;
+  private final boolean halfClose;
+  private final LongConsumer relayed;
 
+  /** A WebSocket tunnel half: closes both sides when this one stops sending. */
   Splice(Channel peer) {
+    this(peer, false, null);
+  }
+
+  /**
+   * @param halfClose whether a FIN from this side only shuts the peer's output (TCP mode)
+   * @param relayed told the size of each buffer relayed from this channel to the peer; may be null
+   */
+  Splice(Channel peer, boolean halfClose, LongConsumer relayed) {
     this.peer = peer;
+    this.halfClose = halfClose;
+    this.relayed = relayed;
   }
 
   @Override
@@ -34,6 +55,9 @@ final class Splice extends ChannelInboundHandlerAdapter {
     if (!peer.isActive()) {
       ReferenceCountUtil.release(msg);
       return;
+    }
+    if (relayed != null && msg instanceof ByteBuf buf) {
+      relayed.accept(buf.readableBytes());
     }
     peer.write(msg, peer.voidPromise());
     if (!peer.isWritable()) {
@@ -62,9 +86,19 @@ final class Splice extends ChannelInboundHandlerAdapter {
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof ChannelInputShutdownEvent) {
-      // the side that stopped sending ends the tunnel once the other got everything
-      closeOnFlush(peer);
-      closeOnFlush(ctx.channel());
+      if (halfClose) {
+        // this side sent FIN: pass it on once the peer got everything; the other direction goes on
+        shutdownOutputOnFlush(peer);
+        if (peer instanceof DuplexChannel duplex && duplex.isInputShutdown()) {
+          // both directions are done
+          closeOnFlush(peer);
+          closeOnFlush(ctx.channel());
+        }
+      } else {
+        // the side that stopped sending ends the tunnel once the other got everything
+        closeOnFlush(peer);
+        closeOnFlush(ctx.channel());
+      }
     }
     // idle events and the like mean nothing to a tunnel
     ReferenceCountUtil.release(evt);
@@ -80,6 +114,17 @@ final class Splice extends ChannelInboundHandlerAdapter {
   static void closeOnFlush(Channel channel) {
     if (channel.isActive()) {
       channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  /** Sends FIN on {@code channel} once what was written to it is flushed. */
+  static void shutdownOutputOnFlush(Channel channel) {
+    if (channel.isActive() && channel instanceof DuplexChannel duplex) {
+      channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+        if (f.isSuccess() && duplex.isActive()) {
+          duplex.shutdownOutput();
+        }
+      });
     }
   }
 }
