@@ -60,11 +60,22 @@ final class PacedLoad implements AutoCloseable {
     }
   }
 
-  /** A whole run: every result in issue order, and the wall time from the first issue to the last answer. */
-  record Summary(List<Result> results, long elapsedNanos) {
-    /** Requests answered (well or not) per second of the run. */
+  /**
+   * A whole run: every result in issue order, the wall time from the first issue to the last, and
+   * to the last answer.
+   */
+  record Summary(List<Result> results, long issuingNanos, long elapsedNanos) {
+    /** Requests answered (well or not) per second, from the first issue to the last answer. */
     double achievedPerSecond() {
       return results.size() / (elapsedNanos / 1e9);
+    }
+
+    /**
+     * Requests issued per second, from the first issue to the last (one interval added, so that an
+     * exact run gives the asked rate): below the asked rate when the pacing thread was starved.
+     */
+    double issuedPerSecond() {
+      return results.size() / ((issuingNanos + issuingNanos / Math.max(1, results.size() - 1)) / 1e9);
     }
 
     /** The {@code fraction} quantile of the time from issue to answer, in milliseconds; for printing. */
@@ -129,6 +140,7 @@ final class PacedLoad implements AutoCloseable {
         }
       });
     }
+    long issuing = System.nanoTime() - start;
     if (!slots.tryAcquire(maxInFlight, 20, TimeUnit.SECONDS)) {
       throw new IllegalStateException((maxInFlight - slots.availablePermits()) + " requests still unanswered 20 s after the last was issued");
     }
@@ -136,7 +148,7 @@ final class PacedLoad implements AutoCloseable {
     slots.release(maxInFlight);
     List<Result> sorted = new ArrayList<>(results);
     sorted.sort(Comparator.comparingLong(Result::index));
-    return new Summary(List.copyOf(sorted), elapsed);
+    return new Summary(List.copyOf(sorted), issuing, elapsed);
   }
 
   /** {@link #run} without a hook. */
