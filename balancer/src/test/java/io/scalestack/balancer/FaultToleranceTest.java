@@ -64,9 +64,9 @@ class FaultToleranceTest {
     }
 
     void print(String scenario) {
-      System.out.printf("%s: %.0f req/s achieved (asked %d), GETs %d (failed %d), POSTs %d (client-visible errors %d,"
+      System.out.printf("%s: %.0f req/s answered, %.0f issued (asked %d), GETs %d (failed %d), POSTs %d (client-visible errors %d,"
               + " logged by backends %d, duplicated %d), victim exit %d, retries %s; p99 %.1f ms, max %.1f ms, %d connections%n",
-          scenario, summary.achievedPerSecond(), RATE, summary.count("GET"), summary.failures("GET").size(),
+          scenario, summary.achievedPerSecond(), summary.issuedPerSecond(), RATE, summary.count("GET"), summary.failures("GET").size(),
           summary.count("POST"), summary.failures("POST").size(), postsSeen.size(), duplicatedPosts().size(),
           victimExit, retries, summary.quantileMillis(0.99), summary.quantileMillis(1), connections);
     }
@@ -92,7 +92,8 @@ class FaultToleranceTest {
     Outcome outcome = killOneOfThreeUnderLoad("default", false, Duration.ofSeconds(3), Duration.ofSeconds(1));
     outcome.print("retryIdempotent(false)");
 
-    assertThat(outcome.summary().achievedPerSecond()).as("the load was real").isGreaterThanOrEqualTo(0.9 * RATE);
+    // a shorter run, so its answers' tail would weigh on the answer rate: the issue rate shows the load
+    assertThat(outcome.summary().issuedPerSecond()).as("the load was real").isGreaterThanOrEqualTo(0.9 * RATE);
     assertThat(outcome.victimExit()).as("killed by SIGKILL").isEqualTo(128 + 9);
     assertThat(outcome.duplicatedPosts()).isEmpty();
     assertThat(outcome.answeredPostsNotLoggedOnce()).isEmpty();
