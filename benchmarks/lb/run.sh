@@ -14,6 +14,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 me=benchmarks/lb/run.sh
+bench=lb-bench
+# shellcheck source=../lib.sh
+. "$root/benchmarks/lib.sh"
 
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-20s}
@@ -72,9 +75,6 @@ usage: $me [flags]       (each flag also reads the environment variable in capit
   --keep               keep the temporary directory (configs, logs, wrk output) (KEEP=1)
 EOF
 }
-
-die() { echo "$me: $*" >&2; exit 2; }
-say() { echo "lb-bench: $*" >&2; }
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -153,100 +153,8 @@ port_haproxy_tcp=$((PORT_BASE + 83)) port_nginx_tcp=$((PORT_BASE + 84)) port_adm
 port_scalestack_tcp=$((PORT_BASE + 85)) port_admin_tcp=$((PORT_BASE + 405))
 
 # ---------------------------------------------------------------------------------------------
-# Cleanup: every process group this script started is stopped, on any exit.
-tmp=$(mktemp -d /tmp/lb-bench.XXXXXX)
-chmod 755 "$tmp"   # nginx workers run as nobody when started by root
-declare -A pid_of  # service name -> pid
-groups=()          # process-group ids (each service is started with setsid: pgid == pid)
-made_policy=0      # whether we created /usr/sbin/policy-rc.d (removed again on exit)
-failed=1
-
-stop_group() {
-  local pgid=$1 i
-  kill -0 -- "-$pgid" 2>/dev/null || return 0
-  kill -TERM -- "-$pgid" 2>/dev/null || true
-  for i in $(seq 1 50); do kill -0 -- "-$pgid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL -- "-$pgid" 2>/dev/null || true
-}
-
-cleanup() {
-  local rc=$? i
-  trap - EXIT INT TERM
-  for ((i = ${#groups[@]} - 1; i >= 0; i--)); do stop_group "${groups[$i]}"; done
-  if [ "$made_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
-  if [ "$KEEP" = 1 ] || [ "$failed" = 1 ]; then
-    say "kept $tmp (configs, logs, wrk output)"
-  else
-    rm -rf "$tmp"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'say "interrupted"; exit 130' INT
-trap 'say "terminated"; exit 143' TERM
-
-# start NAME CPUS CMD…: a service in its own session and process group, pinned to CPUS (if any),
-# its output in $tmp/NAME.out. Sets $started to its pid (== pgid).
-start() {
-  local name=$1 cpus=$2; shift 2
-  if [ -n "$cpus" ]; then
-    setsid nice -n "$NICE" taskset -c "$cpus" "$@" >"$tmp/$name.out" 2>&1 </dev/null &
-  else
-    setsid nice -n "$NICE" "$@" >"$tmp/$name.out" 2>&1 </dev/null &
-  fi
-  started=$!
-  groups+=("$started")
-  pid_of[$name]=$started
-  own_session "$started" || fail_with_log "$name" "$name: exited at once"
-  prioritize "$started"
-}
-
-# own_session PID: wait until PID leads its own session and process group. setsid execs (this
-# script's children are never group leaders), so the pid becomes the new group's id once setsid
-# has run; a moment may pass before it has. Fails if PID has exited.
-own_session() {
-  local pgid i
-  for i in $(seq 1 100); do
-    pgid=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f3)
-    [ -n "$pgid" ] || return 1
-    [ "$pgid" != "$1" ] || return 0
-    sleep 0.02
-  done
-  die "internal: pid $1: process group $pgid, expected $1 (setsid forked?)"
-}
-
-forget() { # PGID: no longer ours to stop (it has ended)
-  local i keep=()
-  for i in "${groups[@]}"; do [ "$i" = "$1" ] || keep+=("$i"); done
-  groups=("${keep[@]}")
-}
-
-# With Linux CFS autogroups (kernel.sched_autogroup_enabled=1) a nice value orders a process only
-# within its own session, and every service here is a session of its own (setsid): so NICE is
-# given to the session's autogroup too, or it would change nothing against other sessions' work.
-# Only once PID leads its own session (own_session): before, its autogroup is this script's.
-prioritize() { # PID
-  [ "$NICE" != 0 ] || return 0
-  [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f4)" = "$1" ] || return 0
-  if [ -w "/proc/$1/autogroup" ]; then echo "$NICE" >"/proc/$1/autogroup" 2>/dev/null || true; fi
-}
-
-fail_with_log() { # NAME MESSAGE
-  echo "$me: $2" >&2
-  if [ -f "$tmp/$1.out" ]; then echo "--- last lines of $tmp/$1.out:" >&2; tail -20 "$tmp/$1.out" >&2; fi
-  exit 1
-}
-
-http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1" 2>/dev/null || true; }
-
-wait_for() { # NAME URL SECONDS: until URL answers 200, or fail
-  local name=$1 url=$2 deadline=$((SECONDS + $3))
-  while [ "$(http_code "$url")" != 200 ]; do
-    if [ -n "${pid_of[$name]:-}" ] && ! kill -0 "${pid_of[$name]}" 2>/dev/null; then fail_with_log "$name" "$name: exited before answering $url"; fi
-    [ "$SECONDS" -lt "$deadline" ] || fail_with_log "$name" "$name: $url did not answer 200 within $3 s"
-    sleep 0.2
-  done
-}
+# Cleanup: every process group this script started is stopped, on any exit (benchmarks/lib.sh).
+bench_init
 
 # ---------------------------------------------------------------------------------------------
 # Tools: nginx, haproxy and wrk from Debian packages when missing.
@@ -290,27 +198,6 @@ for p in "${ports[@]}"; do
 done
 
 # ---------------------------------------------------------------------------------------------
-# nginx configuration shared by backends and the nginx proxy: everything private to $tmp.
-nginx_paths() { # DIR
-  cat <<EOF
-pid $1/nginx.pid;
-error_log $1/error.log warn;
-EOF
-}
-nginx_http_paths() { # DIR
-  local m
-  for m in client_body proxy fastcgi uwsgi scgi; do
-    # nginx -V lists --without-http_X_module for modules compiled out; their directive would not parse
-    if [ "$m" = client_body ] || [ "$m" = proxy ] || ! nginx -V 2>&1 | grep -q "without-http_${m}_module"; then
-      echo "  ${m}_temp_path $1/${m}_temp;"
-    fi
-  done
-}
-run_nginx() { # NAME CPUS DIR: start nginx on DIR/nginx.conf in the foreground of its own group
-  local name=$1 cpus=$2 dir=$3
-  nginx -t -q -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >"$tmp/$name.out" 2>&1 || fail_with_log "$name" "$name: nginx -t rejected $dir/nginx.conf"
-  start "$name" "$cpus" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;'
-}
 
 # a 100-byte JSON body, the same length for every backend
 body_of() { # I
@@ -483,11 +370,6 @@ EOF
 # scalestack
 scalestack_io_note=""
 scalestack_java=""
-build_scalestack() {
-  say "building scalestack if needed ($SCALESTACK lb --help) …"
-  timeout --foreground -k 10 "$BUILD_TIMEOUT" "$SCALESTACK" lb --help >"$tmp/lb-help.txt" 2>"$tmp/lb-build.err" \
-    || { cat "$tmp/lb-build.err" >&2; die "scalestack: '$SCALESTACK lb --help' failed (build or start-up, output above)"; }
-}
 
 # start_scalestack [tcp]: the HTTP balancer, or with "tcp" a second JVM in TCP mode (scalestack-tcp)
 start_scalestack() {
@@ -564,38 +446,7 @@ cpu_busy() { # per-CPU "busy total" jiffies from /proc/stat, one pair per CPU, s
   awk '/^cpu[0-9]/ { t = 0; for (i = 2; i <= NF; i++) t += $i; printf "%d:%d ", t - $5 - $6, t }' /proc/stat
 }
 
-wrk_run() { # URL SECONDS OUTFILE
-  local url=$1 secs=$2 out=$3 cmd wpid rc=0
-  cmd=(timeout --foreground -k 5 $((secs + 30)) nice -n "$NICE" wrk -t "$WRK_THREADS" -c "$CONNECTIONS" -d "${secs}s" --timeout 5s --latency "$url")
-  [ -n "$load_cpus" ] && cmd=(taskset -c "$load_cpus" "${cmd[@]}")
-  # a session of its own like the services (so NICE reaches it), stopped by the trap on Ctrl-C
-  setsid "${cmd[@]}" >"$out" 2>&1 </dev/null &
-  wpid=$!
-  groups+=("$wpid")
-  if own_session "$wpid"; then prioritize "$wpid"; fi
-  wait "$wpid" || rc=$?
-  forget "$wpid"
-  [ "$rc" = 0 ] || { cat "$out" >&2; die "wrk failed against $url (exit $rc, output above)"; }
-}
-
-to_ms() { # wrk's 1.23ms / 456.78us / 1.20s / 1.00m -> ms
-  awk -v v="$1" 'BEGIN {
-    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-    f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : (u == "h") ? 3600000 : -1
-    if (f < 0) print "?"; else printf "%.3f", n * f }'
-}
-
-parse_wrk() { # OUTFILE -> "rps p50ms p99ms requests errors"
-  local f=$1 rps p50 p99 req err
-  rps=$(awk '/^Requests\/sec:/ { print $2 }' "$f")
-  p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$f")")
-  p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$f")")
-  req=$(awk '/requests in/ { print $1 }' "$f")
-  # socket errors (connect, read, write, timeout) plus non-2xx/3xx answers
-  err=$(awk '/Socket errors:/ { gsub(/,/, ""); e += $4 + $6 + $8 + $10 } /Non-2xx or 3xx responses:/ { e += $5 } END { print e + 0 }' "$f")
-  [ -n "$rps" ] && [ -n "$req" ] || { cat "$f" >&2; die "could not parse wrk output $f (shown above)"; }
-  echo "$rps $p50 $p99 $req $err"
-}
+wrk_load() { wrk_run "$1" "$2" "$3" "$CONNECTIONS" "$WRK_THREADS" "$load_cpus"; } # URL SECONDS OUTFILE
 
 # syscalls per request: perf stat counts the syscall tracepoints of the proxy's processes while
 # wrk runs (PROFILE=1 only: a separate run, the measured ones stay unobserved)
@@ -615,7 +466,7 @@ count_syscalls() { # NAME URL PGID
   perf stat -x, -e "$(syscall_events)" -p "$pids" -o "$tmp/$name.perf" -- sleep "$secs" >/dev/null 2>&1 &
   perf_pid=$!
   sleep 0.3
-  wrk_run "$url" "$secs" "$tmp/$name.perf.wrk"
+  wrk_load "$url" "$secs" "$tmp/$name.perf.wrk"
   wait "$perf_pid" || { echo "  $name: perf stat failed ($(tail -1 "$tmp/$name.perf" 2>/dev/null))" >>"$tmp/syscalls.txt"; return 0; }
   read -r rps _ _ req _ <<<"$(parse_wrk "$tmp/$name.perf.wrk")"
   # perf -x, lines: count,unit,event,…   ("<not supported>" counts are skipped)
@@ -634,7 +485,7 @@ results_order=()
 
 warm_up() { # NAME
   say "$1: warm-up ${warmup_s}s (discarded) …"
-  wrk_run "${target_url[$1]}" "$warmup_s" "$tmp/$1.warmup.wrk"
+  wrk_load "${target_url[$1]}" "$warmup_s" "$tmp/$1.warmup.wrk"
 }
 
 declare -A rounds_of   # target -> its measured rounds, one line each
@@ -643,7 +494,7 @@ measure_round() { # NAME ROUND
   say "$name: measuring ${duration_s}s (round $round/$ROUNDS) …"
   b0=$(backend_requests); c0=$(cpu_busy); t0=$([ -n "$pgid" ] && group_ticks "$pgid" || echo "0 0")
   [ -z "$pgid" ] || thread_ticks "$pgid" >"$tmp/$name.threads0"
-  wrk_run "$url" "$duration_s" "$tmp/$name.$round.wrk"
+  wrk_load "$url" "$duration_s" "$tmp/$name.$round.wrk"
   t1=$([ -n "$pgid" ] && group_ticks "$pgid" || echo "0 0"); c1=$(cpu_busy); b1=$(backend_requests)
   [ -z "$pgid" ] || thread_ticks "$pgid" >"$tmp/$name.threads1"
   read -r rps p50 p99 req err <<<"$(parse_wrk "$tmp/$name.$round.wrk")"
@@ -714,7 +565,7 @@ profile_scalestack() {
       || { cat "$tmp/jfr-start.out" >&2; say "profile: JFR.start failed: skipped"; return 0; }
   fi
   thread_ticks "$pid" >"$tmp/profile.threads0"
-  wrk_run "http://127.0.0.1:$port_scalestack/" "$profile_s" "$tmp/scalestack.profile.wrk"
+  wrk_load "http://127.0.0.1:$port_scalestack/" "$profile_s" "$tmp/scalestack.profile.wrk"
   thread_ticks "$pid" >"$tmp/profile.threads1"
   "$jdk/bin/jcmd" "$pid" JFR.stop name=lbbench >"$tmp/jfr-stop.out" 2>&1 || { cat "$tmp/jfr-stop.out" >&2; say "profile: JFR.stop failed"; return 0; }
   cp "$jfrfile" "$out"
@@ -774,7 +625,7 @@ profile_scalestack() {
 # Run
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 [ -n "$proxy_cpus" ] || say "not pinning (PIN=$PIN, $ncpu CPUs, $PROXY_THREADS proxy threads): numbers are noisier"
-if wants scalestack || wants scalestack-tcp; then build_scalestack; fi
+if wants scalestack || wants scalestack-tcp; then build_scalestack "$SCALESTACK" "$BUILD_TIMEOUT"; fi
 
 if [ "$WAIT_QUIET" -gt 0 ]; then
   say "waiting up to ${WAIT_QUIET}s for a quiet machine (every CPU < 10% busy for 5 s) …"
