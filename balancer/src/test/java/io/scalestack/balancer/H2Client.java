@@ -46,12 +46,28 @@ final class H2Client implements AutoCloseable {
   private final Channel channel;
 
   H2Client(InetSocketAddress address) throws InterruptedException {
+    this(address, new byte[0]);
+  }
+
+  /** A client that sends {@code prelude} (a PROXY protocol header, say) before the HTTP/2 preface. */
+  H2Client(InetSocketAddress address, byte[] prelude) throws InterruptedException {
     channel = new Bootstrap()
         .group(group)
         .channel(NioSocketChannel.class)
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            if (prelude.length > 0) {
+              ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelActive(ChannelHandlerContext ctx) {
+                  // written before the codec, further down the pipeline, writes its preface
+                  ctx.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(prelude));
+                  ctx.pipeline().remove(this);
+                  ctx.fireChannelActive();
+                }
+              });
+            }
             ch.pipeline()
                 .addLast(Http2FrameCodecBuilder.forClient().validateHeaders(false)
                     // a window larger than the default 64 KiB, so that big bodies flow fast

@@ -423,4 +423,22 @@ class ProxyProtocolTest {
       }
     }
   }
+
+  @Test
+  void anHttp2ConnectionTakesItsClientFromThePrecedingHeaderForEveryStream() throws Exception {
+    try (RecordingBackend backend = RecordingBackend.start()) {
+      ManualScheduler scheduler = new ManualScheduler();
+      try (LoadBalancer lb = Fixtures.balancer(scheduler).acceptProxyProtocol(true)
+          .backend("a", backend.address()).build().start();
+          H2Client client = new H2Client(lb.address(), ascii("PROXY TCP4 198.51.100.9 192.0.2.10 40001 80\r\n"))) {
+        awaitAllUp(lb, scheduler);
+        assertThat(client.get("/one").get(5, java.util.concurrent.TimeUnit.SECONDS).status()).isEqualTo(200);
+        assertThat(client.get("/two").get(5, java.util.concurrent.TimeUnit.SECONDS).status()).isEqualTo(200);
+        assertThat(backend.requests).hasSize(2);
+        for (RecordingBackend.Request request : backend.requests) {
+          assertThat(request.header("X-Forwarded-For")).isEqualTo("198.51.100.9");
+        }
+      }
+    }
+  }
 }
