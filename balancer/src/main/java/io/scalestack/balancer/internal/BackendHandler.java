@@ -18,7 +18,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -104,7 +103,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
               .setMaxChunkSize(64 * 1024)
               .setHeadersFactory(DefaultHttpHeadersFactory.headersFactory().withValidation(true).withValueValidation(true));
           ch.pipeline()
-              .addLast("idle", new IdleStateHandler(0, 0, idleTimeout.toNanos(), TimeUnit.NANOSECONDS))
+              .addLast("idle", new IdleTimeoutHandler(idleTimeout))
               .addLast("response-start", handler.new ResponseStartWatcher())
               .addLast("codec", new HttpClientCodec(decoder, false, false))
               .addLast("backend", handler);

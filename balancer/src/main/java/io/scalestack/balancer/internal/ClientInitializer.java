@@ -21,7 +21,6 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -121,7 +120,7 @@ final class ClientInitializer extends ChannelInitializer<SocketChannel> {
       // the PROXY header comes before anything else, TLS handshake and HTTP/2 preface included
       ProxyProtocolReceiver.install(pipeline);
     }
-    pipeline.addLast("idle", new IdleStateHandler(0, 0, settings.clientIdleTimeout().toNanos(), TimeUnit.NANOSECONDS));
+    pipeline.addLast("idle", new IdleTimeoutHandler(settings.clientIdleTimeout()));
     long headerTimeout = settings.requestHeaderTimeout().toNanos();
     if (ssl != null) {
       SslHandler tls = ssl.newHandler(ch.alloc());
@@ -184,7 +183,7 @@ final class ClientInitializer extends ChannelInitializer<SocketChannel> {
       BalancerCore.Settings settings = core.settings();
       ch.pipeline()
           // a request body that stalls this long ends its stream, as on HTTP/1.1
-          .addLast("idle", new IdleStateHandler(0, 0, settings.clientIdleTimeout().toNanos(), TimeUnit.NANOSECONDS))
+          .addLast("idle", new IdleTimeoutHandler(settings.clientIdleTimeout()))
           .addLast("h2-check", new Http2RequestCheck(settings.maxContentLengthBytes()))
           // the server side converts HEADERS/DATA to requests and responses to HEADERS/DATA,
           // leaving out the connection-specific fields (RFC 9113 §8.2.2)

@@ -12,7 +12,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.scalestack.balancer.Pool;
 import io.scalestack.balancer.ProxyProtocol;
@@ -77,7 +76,7 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     // nothing is read before a backend is there to take it, but for a PROXY protocol header
     ch.config().setAutoRead(false);
     ChannelPipeline pipeline = ch.pipeline();
-    pipeline.addFirst("idle", new IdleStateHandler(0, 0, core.settings().clientIdleTimeout().toNanos(), TimeUnit.NANOSECONDS));
+    pipeline.addFirst("idle", new IdleTimeoutHandler(core.settings().clientIdleTimeout()));
     pipeline.addLast("tcp-frontend", new TcpFrontendHandler(core, awaitProxyHeader));
   }
 
