@@ -66,6 +66,16 @@ class TcpModeTest {
     return line.toString(StandardCharsets.US_ASCII);
   }
 
+  static boolean refuses(InetSocketAddress address) {
+    try (Socket probe = new Socket(address.getAddress(), address.getPort())) {
+      return false;
+    } catch (ConnectException e) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   static byte[] readAll(InputStream in) throws IOException {
     return in.readAllBytes();
   }
@@ -228,6 +238,9 @@ class TcpModeTest {
           .build().start()) {
         awaitAllUp(lb, scheduler);
         doomed.close();
+        // closing a server socket that a (virtual) thread is blocked accepting on is not immediate:
+        // until the port refuses, a connect could still be accepted and then reset
+        await().atMost(Duration.ofSeconds(5)).until(() -> refuses(deadAddress));
 
         for (int i = 0; i < 4; i++) {
           try (Socket socket = connect(lb.address())) {
