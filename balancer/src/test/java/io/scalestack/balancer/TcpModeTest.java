@@ -391,6 +391,30 @@ class TcpModeTest {
   }
 
   @Test
+  void aPoolHealthCheckPutThroughTheAdminApiChecksTcpByDefault() throws Exception {
+    // the backend speaks no HTTP: an HTTP check of it fails, a TCP check passes
+    try (TcpBackend a = TcpBackend.named("a")) {
+      ManualScheduler scheduler = new ManualScheduler();
+      try (LoadBalancer lb = tcpBalancer(scheduler).backend("a", a.address()).build().start()) {
+        awaitAllUp(lb, scheduler);
+        var put = Fixtures.send(java.net.http.HttpRequest.newBuilder(Fixtures.uri(lb.adminAddress(), "/pools/default"))
+            .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(
+                "{\"healthCheck\":{\"intervalMillis\":2000,\"timeoutMillis\":500,\"rise\":1,\"fall\":1}}")));
+        assertThat(put.statusCode()).isEqualTo(200);
+        assertThat(get(lb.adminAddress(), "/pools/default").body()).as("as in lb.yaml: tcp in tcp mode")
+            .contains("\"type\":\"tcp\"");
+        for (int i = 0; i < 3; i++) {
+          Fixtures.checkRound(scheduler, 1);
+        }
+        assertThat(status(lb, "a").state()).isEqualTo(BackendState.UP);
+        try (Socket s = connect(lb.address())) {
+          assertThat(readLine(s.getInputStream())).isEqualTo("a");
+        }
+      }
+    }
+  }
+
+  @Test
   void closesAConnectionIdleForTheClientIdleTimeout() throws Exception {
     try (TcpBackend a = TcpBackend.echo("a")) {
       ManualScheduler scheduler = new ManualScheduler();
