@@ -216,6 +216,39 @@ class Http2Test {
     writer.join();
   }
 
+  @Test
+  void anEarlyResponseEndsTheRestOfTheRequestWithNoError() throws Exception {
+    RecordingBackend backend = closeLater(RecordingBackend.start());
+    LoadBalancer lb = recording(backend);
+    H2Client client = client(lb);
+    AtomicLong status = new AtomicLong();
+    CompletableFuture<Long> reset = new CompletableFuture<>();
+    Http2StreamChannel stream = client.open(new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof io.netty.handler.codec.http2.Http2HeadersFrame headers && status.get() == 0) {
+          status.set(Long.parseLong(headers.headers().status().toString()));
+        }
+        ReferenceCountUtil.release(msg);
+      }
+
+      @Override
+      public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof io.netty.handler.codec.http2.Http2ResetFrame frame) {
+          reset.complete(frame.errorCode());
+        }
+      }
+    }, true);
+    // a body over the limit (1024 bytes), still being sent: 413 at once, the rest is not wanted
+    stream.writeAndFlush(new DefaultHttp2HeadersFrame(H2Client.headers("POST", "/upload").add("content-length", "4096"),
+        false));
+
+    // RFC 9113 §8.1: after a complete response, RST_STREAM with NO_ERROR asks the client to stop
+    // sending without error; with another code a client may discard the response (curl does)
+    assertThat(reset.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(Http2Error.NO_ERROR.code());
+    assertThat(status.get()).isEqualTo(413);
+  }
+
   // progress stopped: two polls in a row saw the same count
   private static void awaitStalled(AtomicLong written) {
     long[] last = {-1};
