@@ -249,6 +249,39 @@ class Http2Test {
     assertThat(status.get()).isEqualTo(413);
   }
 
+  @Test
+  void aStreamResetWhileTheResponseStreamsClosesTheBackendConnectionAndEndsTheRequest() throws Exception {
+    ScriptedBackend backend = closeLater(ScriptedBackend.start());
+    LoadBalancer lb = start(balancer(new ManualScheduler()).backend("web", backend.address()));
+    H2Client client = client(lb);
+    CompletableFuture<Boolean> firstData = new CompletableFuture<>();
+    Http2StreamChannel stream = client.open(new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof Http2DataFrame) {
+          firstData.complete(true);
+        }
+        ReferenceCountUtil.release(msg);
+      }
+    }, true);
+    stream.writeAndFlush(new DefaultHttp2HeadersFrame(H2Client.headers("GET", "/stream"), true));
+    ScriptedBackend.Connection connection = backend.next();
+    connection.write("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n" + "x".repeat(1000));
+    assertThat(firstData.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+
+    // RST_STREAM(CANCEL) from the client, mid-response
+    stream.close().sync();
+
+    // the half-sent response cannot go on: the backend connection closes, nothing stays in flight
+    InputStream in = connection.in();
+    connection.socket().setSoTimeout((int) WAIT.toMillis());
+    assertThat(in.read()).isEqualTo(-1);
+    await().atMost(WAIT).until(() -> Fixtures.status(lb, "web").inFlight() == 0);
+    CompletableFuture<H2Client.Answer> after = client.get("/after");
+    backend.next().write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    assertThat(answer(after).status()).as("the connection goes on").isEqualTo(200);
+  }
+
   // progress stopped: two polls in a row saw the same count
   private static void awaitStalled(AtomicLong written) {
     long[] last = {-1};
