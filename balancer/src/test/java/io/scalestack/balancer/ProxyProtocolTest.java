@@ -383,7 +383,8 @@ class ProxyProtocolTest {
         Map<String, String> placed = new HashMap<>();
         Set<String> used = new HashSet<>();
         for (int round = 0; round < 2; round++) {
-          for (int i = 1; i <= 24; i++) {
+          // 25 sources, not a multiple of 3: a round robin would put a source elsewhere in round 2
+          for (int i = 1; i <= 25; i++) {
             String source = "198.51.100." + i;
             try (Socket socket = connect(lb.address())) {
               writeSplit(socket, ascii("PROXY TCP4 " + source + " 192.0.2.1 4000 443\r\n"), 64);

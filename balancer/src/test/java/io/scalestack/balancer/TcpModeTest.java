@@ -415,6 +415,28 @@ class TcpModeTest {
   }
 
   @Test
+  void sourceHashAndSourceStickinessKeepOneClientOnOneBackend() throws Exception {
+    try (TcpBackend a = TcpBackend.named("a"); TcpBackend b = TcpBackend.named("b"); TcpBackend c = TcpBackend.named("c")) {
+      for (Pool pool : List.of(Pool.builder(Pool.DEFAULT).algorithm(Algorithm.SOURCE_HASH).build(),
+          Pool.builder(Pool.DEFAULT).sticky(Sticky.sourceIp()).build())) {
+        ManualScheduler scheduler = new ManualScheduler();
+        try (LoadBalancer lb = tcpBalancer(scheduler).pool(pool)
+            .backend("a", a.address()).backend("b", b.address()).backend("c", c.address()).build().start()) {
+          awaitAllUp(lb, scheduler);
+          // every connection comes from 127.0.0.1: one backend for all of them, not one each in turn
+          List<String> seen = new ArrayList<>();
+          for (int i = 0; i < 7; i++) {
+            try (Socket s = connect(lb.address())) {
+              seen.add(readLine(s.getInputStream()));
+            }
+          }
+          assertThat(seen).as(pool.toString()).containsOnly(seen.getFirst());
+        }
+      }
+    }
+  }
+
+  @Test
   void closesAConnectionIdleForTheClientIdleTimeout() throws Exception {
     try (TcpBackend a = TcpBackend.echo("a")) {
       ManualScheduler scheduler = new ManualScheduler();
