@@ -400,6 +400,22 @@ class Http2Test {
   }
 
   @Test
+  void neverForwardsAnAuthorityThatWouldSplitTheRequestSentOn() throws Exception {
+    RecordingBackend backend = closeLater(RecordingBackend.start());
+    LoadBalancer lb = recording(backend);
+    H2Client client = client(lb);
+
+    // :authority becomes Host (and X-Forwarded-Host, Forwarded host=) in the HTTP/1.1 request sent on
+    H2Client.Answer split = answer(client.send(H2Client.headers("GET", "/x")
+        .authority("lb.test\r\nX-Injected: 1"), List.of(), true));
+    H2Client.Answer good = answer(client.get("/after"));
+
+    assertThat(split.status()).as("reset or refused, never forwarded").isNotEqualTo(200);
+    assertThat(good.status()).isEqualTo(200);
+    assertThat(backend.requestLines).containsExactly("GET /after HTTP/1.1");
+  }
+
+  @Test
   void refusesHeaderListOverTheLimitWith431() throws Exception {
     RecordingBackend backend = closeLater(RecordingBackend.start());
     LoadBalancer lb = recording(backend);
