@@ -437,6 +437,48 @@ class TcpModeTest {
   }
 
   @Test
+  void aClientThatResetsWhileTheBackendDoesNotReadDoesNotLeaveTheTunnelOpen() throws Exception {
+    CountDownLatch done = new CountDownLatch(1);
+    try (TcpBackend stalled = TcpBackend.start("a", (socket, backend) -> {
+      if (socket.getInputStream().read() < 0) {
+        return;
+      }
+      try {
+        done.await(); // reads nothing more
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    })) {
+      ManualScheduler scheduler = new ManualScheduler();
+      // longer than the client's wait below for the proxy to stop reading it
+      try (LoadBalancer lb = tcpBalancer(scheduler).clientIdleTimeout(Duration.ofSeconds(3))
+          .backend("a", stalled.address()).build().start()) {
+        awaitAllUp(lb, scheduler);
+        try (SocketChannel client = SocketChannel.open(lb.address()); Selector selector = Selector.open()) {
+          client.configureBlocking(false);
+          client.register(selector, SelectionKey.OP_WRITE);
+          ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
+          // fill every buffer on the way until the proxy stops reading the client
+          while (selector.select(1_000) > 0) {
+            selector.selectedKeys().clear();
+            chunk.clear();
+            client.write(chunk);
+          }
+          assertThat(status(lb, "a").inFlight()).isEqualTo(1);
+          // an abort: RST, which the proxy sees although it is not reading
+          client.socket().setSoLinger(true, 0);
+        }
+        // the backend side still holds unflushed bytes it will never take: it must not wait for them forever
+        await().atMost(Duration.ofSeconds(15)).until(() -> status(lb, "a").inFlight() == 0);
+        assertThat(get(lb.adminAddress(), "/metrics").body())
+            .contains("scalestack_lb_tcp_connections_active{backend=\"a\",member=\"lb\"} 0.0");
+      } finally {
+        done.countDown();
+      }
+    }
+  }
+
+  @Test
   void closesAConnectionIdleForTheClientIdleTimeout() throws Exception {
     try (TcpBackend a = TcpBackend.echo("a")) {
       ManualScheduler scheduler = new ManualScheduler();
