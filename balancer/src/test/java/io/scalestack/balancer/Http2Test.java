@@ -216,6 +216,72 @@ class Http2Test {
     writer.join();
   }
 
+  @Test
+  void anEarlyResponseEndsTheRestOfTheRequestWithNoError() throws Exception {
+    RecordingBackend backend = closeLater(RecordingBackend.start());
+    LoadBalancer lb = recording(backend);
+    H2Client client = client(lb);
+    AtomicLong status = new AtomicLong();
+    CompletableFuture<Long> reset = new CompletableFuture<>();
+    Http2StreamChannel stream = client.open(new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof io.netty.handler.codec.http2.Http2HeadersFrame headers && status.get() == 0) {
+          status.set(Long.parseLong(headers.headers().status().toString()));
+        }
+        ReferenceCountUtil.release(msg);
+      }
+
+      @Override
+      public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof io.netty.handler.codec.http2.Http2ResetFrame frame) {
+          reset.complete(frame.errorCode());
+        }
+      }
+    }, true);
+    // a body over the limit (1024 bytes), still being sent: 413 at once, the rest is not wanted
+    stream.writeAndFlush(new DefaultHttp2HeadersFrame(H2Client.headers("POST", "/upload").add("content-length", "4096"),
+        false));
+
+    // RFC 9113 §8.1: after a complete response, RST_STREAM with NO_ERROR asks the client to stop
+    // sending without error; with another code a client may discard the response (curl does)
+    assertThat(reset.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(Http2Error.NO_ERROR.code());
+    assertThat(status.get()).isEqualTo(413);
+  }
+
+  @Test
+  void aStreamResetWhileTheResponseStreamsClosesTheBackendConnectionAndEndsTheRequest() throws Exception {
+    ScriptedBackend backend = closeLater(ScriptedBackend.start());
+    LoadBalancer lb = start(balancer(new ManualScheduler()).backend("web", backend.address()));
+    H2Client client = client(lb);
+    CompletableFuture<Boolean> firstData = new CompletableFuture<>();
+    Http2StreamChannel stream = client.open(new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof Http2DataFrame) {
+          firstData.complete(true);
+        }
+        ReferenceCountUtil.release(msg);
+      }
+    }, true);
+    stream.writeAndFlush(new DefaultHttp2HeadersFrame(H2Client.headers("GET", "/stream"), true));
+    ScriptedBackend.Connection connection = backend.next();
+    connection.write("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n" + "x".repeat(1000));
+    assertThat(firstData.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+
+    // RST_STREAM(CANCEL) from the client, mid-response
+    stream.close().sync();
+
+    // the half-sent response cannot go on: the backend connection closes, nothing stays in flight
+    InputStream in = connection.in();
+    connection.socket().setSoTimeout((int) WAIT.toMillis());
+    assertThat(in.read()).isEqualTo(-1);
+    await().atMost(WAIT).until(() -> Fixtures.status(lb, "web").inFlight() == 0);
+    CompletableFuture<H2Client.Answer> after = client.get("/after");
+    backend.next().write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    assertThat(answer(after).status()).as("the connection goes on").isEqualTo(200);
+  }
+
   // progress stopped: two polls in a row saw the same count
   private static void awaitStalled(AtomicLong written) {
     long[] last = {-1};
@@ -329,6 +395,22 @@ class Http2Test {
     assertThat(relative.status()).isEqualTo(400);
     assertThat(connect.status()).isEqualTo(405);
     assertThat(tooLarge.status()).isEqualTo(413);
+    assertThat(good.status()).isEqualTo(200);
+    assertThat(backend.requestLines).containsExactly("GET /after HTTP/1.1");
+  }
+
+  @Test
+  void neverForwardsAnAuthorityThatWouldSplitTheRequestSentOn() throws Exception {
+    RecordingBackend backend = closeLater(RecordingBackend.start());
+    LoadBalancer lb = recording(backend);
+    H2Client client = client(lb);
+
+    // :authority becomes Host (and X-Forwarded-Host, Forwarded host=) in the HTTP/1.1 request sent on
+    H2Client.Answer split = answer(client.send(H2Client.headers("GET", "/x")
+        .authority("lb.test\r\nX-Injected: 1"), List.of(), true));
+    H2Client.Answer good = answer(client.get("/after"));
+
+    assertThat(split.status()).as("reset or refused, never forwarded").isNotEqualTo(200);
     assertThat(good.status()).isEqualTo(200);
     assertThat(backend.requestLines).containsExactly("GET /after HTTP/1.1");
   }

@@ -142,6 +142,70 @@ class Http2TlsTest {
   }
 
   @Test
+  void aProxyHeaderInTheSameWriteAsTheTlsClientHelloThenH2CarriesTheClientIntoEveryStream() throws Exception {
+    RecordingBackend backend = backend();
+    ManualScheduler scheduler = new ManualScheduler();
+    LoadBalancer lb = balancer(scheduler).tls(certificate, key).acceptProxyProtocol(true)
+        .backend("web", backend.address()).build().start();
+    resources.add(lb);
+    awaitAllUp(lb, scheduler);
+    io.netty.handler.ssl.SslContext ssl = io.netty.handler.ssl.SslContextBuilder.forClient()
+        .trustManager(certificate.toFile())
+        .applicationProtocolConfig(new io.netty.handler.ssl.ApplicationProtocolConfig(
+            io.netty.handler.ssl.ApplicationProtocolConfig.Protocol.ALPN,
+            io.netty.handler.ssl.ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+            io.netty.handler.ssl.ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, "h2"))
+        .build();
+    io.netty.channel.nio.NioEventLoopGroup group = new io.netty.channel.nio.NioEventLoopGroup(1);
+    try {
+      io.netty.channel.Channel channel = new io.netty.bootstrap.Bootstrap().group(group)
+          .channel(io.netty.channel.socket.nio.NioSocketChannel.class)
+          .handler(new io.netty.channel.ChannelInitializer<io.netty.channel.socket.SocketChannel>() {
+            @Override
+            protected void initChannel(io.netty.channel.socket.SocketChannel ch) {
+              ch.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
+                  // not flushed: it goes out with the ClientHello, in one write
+                  ctx.write(io.netty.buffer.Unpooled.copiedBuffer("PROXY TCP4 198.51.100.7 192.0.2.10 40001 443\r\n",
+                      StandardCharsets.US_ASCII));
+                  ctx.pipeline().remove(this);
+                  ctx.fireChannelActive();
+                }
+              }, ssl.newHandler(ch.alloc(), "127.0.0.1", lb.address().getPort()),
+                  io.netty.handler.codec.http2.Http2FrameCodecBuilder.forClient().build(),
+                  new io.netty.handler.codec.http2.Http2MultiplexHandler(new io.netty.channel.ChannelInboundHandlerAdapter()));
+            }
+          })
+          .connect(lb.address()).sync().channel();
+      for (String path : List.of("/one", "/two")) {
+        java.util.concurrent.CompletableFuture<String> status = new java.util.concurrent.CompletableFuture<>();
+        io.netty.handler.codec.http2.Http2StreamChannel stream =
+            new io.netty.handler.codec.http2.Http2StreamChannelBootstrap(channel)
+                .handler(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                  @Override
+                  public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                    if (msg instanceof io.netty.handler.codec.http2.Http2HeadersFrame headers) {
+                      status.complete(String.valueOf(headers.headers().status()));
+                    }
+                    io.netty.util.ReferenceCountUtil.release(msg);
+                  }
+                }).open().get(10, TimeUnit.SECONDS);
+        stream.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2HeadersFrame(
+            H2Client.headers("GET", path), true));
+        assertThat(status.get(10, TimeUnit.SECONDS)).isEqualTo("200");
+      }
+      assertThat(backend.requests).hasSize(2).allSatisfy(request -> {
+        assertThat(request.header("x-forwarded-for")).isEqualTo("198.51.100.7");
+        assertThat(request.header("x-forwarded-proto")).isEqualTo("https");
+      });
+      channel.close().sync();
+    } finally {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    }
+  }
+
+  @Test
   void servesHttp11OverTlsWhenAlpnChoosesIt() throws Exception {
     RecordingBackend backend = backend();
     LoadBalancer lb = tlsBalancer(backend);

@@ -383,7 +383,8 @@ class ProxyProtocolTest {
         Map<String, String> placed = new HashMap<>();
         Set<String> used = new HashSet<>();
         for (int round = 0; round < 2; round++) {
-          for (int i = 1; i <= 24; i++) {
+          // 25 sources, not a multiple of 3: a round robin would put a source elsewhere in round 2
+          for (int i = 1; i <= 25; i++) {
             String source = "198.51.100." + i;
             try (Socket socket = connect(lb.address())) {
               writeSplit(socket, ascii("PROXY TCP4 " + source + " 192.0.2.1 4000 443\r\n"), 64);
@@ -437,6 +438,72 @@ class ProxyProtocolTest {
         assertThat(backend.requests).hasSize(2);
         for (RecordingBackend.Request request : backend.requests) {
           assertThat(request.header("X-Forwarded-For")).isEqualTo("198.51.100.9");
+        }
+      }
+    }
+  }
+
+  /**
+   * A backend that requires a PROXY protocol header first on every connection (as nginx with
+   * {@code proxy_protocol} does): it records the header, then answers an HTTP request 200, and
+   * closes a connection that starts with anything else.
+   */
+  static TcpBackend strictHttpBackend(String name, ProxyProtocol version, List<String> headers) throws IOException {
+    return TcpBackend.start(name, (socket, backend) -> {
+      DataInputStream in = new DataInputStream(socket.getInputStream());
+      int first = in.read();
+      if (first < 0) {
+        return;
+      }
+      if (version == ProxyProtocol.V1) {
+        StringBuilder line = new StringBuilder().append((char) first);
+        for (int b; (b = in.read()) != '\n' && b >= 0; ) {
+          line.append((char) b);
+        }
+        if (!line.toString().startsWith("PROXY ")) {
+          return; // no header: refused
+        }
+        headers.add(line.toString().strip());
+      } else {
+        byte[] head = new byte[16];
+        head[0] = (byte) first;
+        in.readFully(head, 1, 15);
+        if (!java.util.Arrays.equals(java.util.Arrays.copyOf(head, 12), V2_SIGNATURE)) {
+          return; // no header: refused
+        }
+        byte[] rest = new byte[((head[14] & 0xff) << 8) | (head[15] & 0xff)];
+        in.readFully(rest);
+        headers.add(hex(head) + hex(rest));
+      }
+      // the request head, up to its empty line
+      int matched = 0;
+      for (int b; matched < 4 && (b = in.read()) >= 0; ) {
+        matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
+      }
+      socket.getOutputStream().write(
+          "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    });
+  }
+
+  @Test
+  void httpHealthChecksOfAPoolThatSendsTheProxyProtocolStartWithALocalHeader() throws Exception {
+    for (ProxyProtocol version : ProxyProtocol.values()) {
+      List<String> headers = new CopyOnWriteArrayList<>();
+      try (TcpBackend strict = strictHttpBackend("a", version, headers)) {
+        ManualScheduler scheduler = new ManualScheduler();
+        try (LoadBalancer lb = tcpBalancer(scheduler)
+            .healthCheck(HealthCheck.builder().type(HealthCheck.Type.HTTP).path("/health")
+                .timeout(java.time.Duration.ofSeconds(2)).rise(1).fall(1).build())
+            .pool(Pool.builder(Pool.DEFAULT).sendProxyProtocol(version).build())
+            .backend("a", strict.address()).build().start()) {
+          for (int i = 0; i < 2; i++) {
+            Fixtures.checkRound(scheduler, 1);
+          }
+          assertThat(Fixtures.status(lb, "a").state()).as(version + ": a backend that requires the header is UP")
+              .isEqualTo(BackendState.UP);
+          // §2.1: UNKNOWN, §2.2: LOCAL (0x20) with AF_UNSPEC: the backend keeps the connection's addresses
+          assertThat(headers.getFirst()).isEqualTo(version == ProxyProtocol.V1 ? "PROXY UNKNOWN"
+              : hex(V2_SIGNATURE) + "20000000");
         }
       }
     }

@@ -66,6 +66,16 @@ class TcpModeTest {
     return line.toString(StandardCharsets.US_ASCII);
   }
 
+  static boolean refuses(InetSocketAddress address) {
+    try (Socket probe = new Socket(address.getAddress(), address.getPort())) {
+      return false;
+    } catch (ConnectException e) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   static byte[] readAll(InputStream in) throws IOException {
     return in.readAllBytes();
   }
@@ -228,6 +238,9 @@ class TcpModeTest {
           .build().start()) {
         awaitAllUp(lb, scheduler);
         doomed.close();
+        // closing a server socket that a (virtual) thread is blocked accepting on is not immediate:
+        // until the port refuses, a connect could still be accepted and then reset
+        await().atMost(Duration.ofSeconds(5)).until(() -> refuses(deadAddress));
 
         for (int i = 0; i < 4; i++) {
           try (Socket socket = connect(lb.address())) {
@@ -373,6 +386,94 @@ class TcpModeTest {
             assertThat(readLine(s.getInputStream())).isEqualTo("b");
           }
         }
+      }
+    }
+  }
+
+  @Test
+  void aPoolHealthCheckPutThroughTheAdminApiChecksTcpByDefault() throws Exception {
+    // the backend speaks no HTTP: an HTTP check of it fails, a TCP check passes
+    try (TcpBackend a = TcpBackend.named("a")) {
+      ManualScheduler scheduler = new ManualScheduler();
+      try (LoadBalancer lb = tcpBalancer(scheduler).backend("a", a.address()).build().start()) {
+        awaitAllUp(lb, scheduler);
+        var put = Fixtures.send(java.net.http.HttpRequest.newBuilder(Fixtures.uri(lb.adminAddress(), "/pools/default"))
+            .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(
+                "{\"healthCheck\":{\"intervalMillis\":2000,\"timeoutMillis\":500,\"rise\":1,\"fall\":1}}")));
+        assertThat(put.statusCode()).isEqualTo(200);
+        assertThat(get(lb.adminAddress(), "/pools/default").body()).as("as in lb.yaml: tcp in tcp mode")
+            .contains("\"type\":\"tcp\"");
+        for (int i = 0; i < 3; i++) {
+          Fixtures.checkRound(scheduler, 1);
+        }
+        assertThat(status(lb, "a").state()).isEqualTo(BackendState.UP);
+        try (Socket s = connect(lb.address())) {
+          assertThat(readLine(s.getInputStream())).isEqualTo("a");
+        }
+      }
+    }
+  }
+
+  @Test
+  void sourceHashAndSourceStickinessKeepOneClientOnOneBackend() throws Exception {
+    try (TcpBackend a = TcpBackend.named("a"); TcpBackend b = TcpBackend.named("b"); TcpBackend c = TcpBackend.named("c")) {
+      for (Pool pool : List.of(Pool.builder(Pool.DEFAULT).algorithm(Algorithm.SOURCE_HASH).build(),
+          Pool.builder(Pool.DEFAULT).sticky(Sticky.sourceIp()).build())) {
+        ManualScheduler scheduler = new ManualScheduler();
+        try (LoadBalancer lb = tcpBalancer(scheduler).pool(pool)
+            .backend("a", a.address()).backend("b", b.address()).backend("c", c.address()).build().start()) {
+          awaitAllUp(lb, scheduler);
+          // every connection comes from 127.0.0.1: one backend for all of them, not one each in turn
+          List<String> seen = new ArrayList<>();
+          for (int i = 0; i < 7; i++) {
+            try (Socket s = connect(lb.address())) {
+              seen.add(readLine(s.getInputStream()));
+            }
+          }
+          assertThat(seen).as(pool.toString()).containsOnly(seen.getFirst());
+        }
+      }
+    }
+  }
+
+  @Test
+  void aClientThatResetsWhileTheBackendDoesNotReadDoesNotLeaveTheTunnelOpen() throws Exception {
+    CountDownLatch done = new CountDownLatch(1);
+    try (TcpBackend stalled = TcpBackend.start("a", (socket, backend) -> {
+      if (socket.getInputStream().read() < 0) {
+        return;
+      }
+      try {
+        done.await(); // reads nothing more
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    })) {
+      ManualScheduler scheduler = new ManualScheduler();
+      // longer than the client's wait below for the proxy to stop reading it
+      try (LoadBalancer lb = tcpBalancer(scheduler).clientIdleTimeout(Duration.ofSeconds(3))
+          .backend("a", stalled.address()).build().start()) {
+        awaitAllUp(lb, scheduler);
+        try (SocketChannel client = SocketChannel.open(lb.address()); Selector selector = Selector.open()) {
+          client.configureBlocking(false);
+          client.register(selector, SelectionKey.OP_WRITE);
+          ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
+          // fill every buffer on the way until the proxy stops reading the client
+          while (selector.select(1_000) > 0) {
+            selector.selectedKeys().clear();
+            chunk.clear();
+            client.write(chunk);
+          }
+          assertThat(status(lb, "a").inFlight()).isEqualTo(1);
+          // an abort: RST, which the proxy sees although it is not reading
+          client.socket().setSoLinger(true, 0);
+        }
+        // the backend side still holds unflushed bytes it will never take: it must not wait for them forever
+        await().atMost(Duration.ofSeconds(15)).until(() -> status(lb, "a").inFlight() == 0);
+        assertThat(get(lb.adminAddress(), "/metrics").body())
+            .contains("scalestack_lb_tcp_connections_active{backend=\"a\",member=\"lb\"} 0.0");
+      } finally {
+        done.countDown();
       }
     }
   }

@@ -19,6 +19,7 @@ import io.scalestack.balancer.Algorithm;
 import io.scalestack.balancer.BackendStatus;
 import io.scalestack.balancer.HashKey;
 import io.scalestack.balancer.HealthCheck;
+import io.scalestack.balancer.Mode;
 import io.scalestack.balancer.OutlierDetection;
 import io.scalestack.balancer.Pool;
 import io.scalestack.balancer.ProxyProtocol;
@@ -61,7 +62,7 @@ import org.slf4j.LoggerFactory;
  *                                 "outlierDetection":{"consecutiveErrors","baseEjectionTimeMillis",
  *                                 "maxEjectionTimeMillis","maxEjectionPercent"}|null,
  *                                 "healthCheck":{"type","path","intervalMillis","timeoutMillis","jitter",
- *                                 "rise","fall"}|null (null: the balancer's check),
+ *                                 "rise","fall"}|null (null: the balancer's check; type: tcp by default in tcp mode),
  *                                 "sendProxyProtocol":"v1"|"v2"|null (tcp mode)} → 201 created
  *                                | 200 changed (fields not given stay; backends, connections and requests in
  *                                flight stay) | 400
@@ -231,7 +232,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
               builder.outlierDetection(outlierDetection(value));
             }
           }
-          case "healthCheck" -> builder.healthCheck(value.isNull() ? null : healthCheck(value));
+          case "healthCheck" -> builder.healthCheck(value.isNull() ? null : healthCheck(value, core.listenerOptions().mode()));
           case "slowStartMillis" -> builder.slowStart(Duration.ofMillis((long) number("slowStartMillis", value)));
           case "panicThresholdPercent" -> builder.panicThresholdPercent((int) number("panicThresholdPercent", value));
           case "sendProxyProtocol" -> {
@@ -274,11 +275,15 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     return b.build();
   }
 
-  private static HealthCheck healthCheck(JsonNode node) {
+  // the type defaults to the mode's, as in lb.yaml: a TCP backend need not speak HTTP
+  private static HealthCheck healthCheck(JsonNode node, Mode mode) {
     if (!node.isObject()) {
       throw new IllegalArgumentException("healthCheck: " + node + " (expected: an object like {\"type\":\"tcp\"})");
     }
     HealthCheck.Builder b = HealthCheck.builder();
+    if (mode == Mode.TCP) {
+      b.type(HealthCheck.Type.TCP);
+    }
     for (var fields = node.fields(); fields.hasNext(); ) {
       var field = fields.next();
       JsonNode value = field.getValue();

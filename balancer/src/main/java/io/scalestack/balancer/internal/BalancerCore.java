@@ -20,6 +20,7 @@ import io.scalestack.balancer.Algorithm;
 import io.scalestack.balancer.BackendStatus;
 import io.scalestack.balancer.HealthCheck;
 import io.scalestack.balancer.Pool;
+import io.scalestack.balancer.ProxyProtocol;
 import io.scalestack.balancer.Route;
 import io.scalestack.observability.Telemetry;
 import java.net.InetSocketAddress;
@@ -149,7 +150,7 @@ public final class BalancerCore {
     TaskScheduler scheduler = settings.healthCheckScheduler() != null
         ? settings.healthCheckScheduler()
         : TaskScheduler.of(ioGroup);
-    this.healthChecker = new HealthChecker(this::healthCheckOf, ioGroup, backendBootstrap, scheduler, this::checked);
+    this.healthChecker = new HealthChecker(this::healthCheckOf, this::proxyProtocolOf, ioGroup, backendBootstrap, scheduler, this::checked);
   }
 
   /**
@@ -471,6 +472,12 @@ public final class BalancerCore {
   }
 
   // ---- internals
+
+  // the PROXY protocol header the backend's pool sends, or null
+  private ProxyProtocol proxyProtocolOf(Backend backend) {
+    Pool pool = membership.pool(backend.poolName());
+    return pool == null ? null : pool.sendProxyProtocol();
+  }
 
   // the backend's pool's check, else the balancer's; a backend of a pool just removed uses the balancer's
   private HealthCheck healthCheckOf(Backend backend) {

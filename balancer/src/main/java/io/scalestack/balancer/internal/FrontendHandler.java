@@ -21,7 +21,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2Stream;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -393,6 +396,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private void lingeringClose() {
     closed = true;
     discardQueued();
+    if (stream) {
+      if (ctx.channel() instanceof Http2StreamChannel ch && ch.stream().state() == Http2Stream.State.HALF_CLOSED_LOCAL) {
+        // the response is complete but the request is not: RFC 9113 §8.1, RST_STREAM with NO_ERROR
+        // asks the client to stop sending without error (closing alone would reset with CANCEL,
+        // for which a client may discard the response)
+        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR), ctx.voidPromise());
+      }
+      ctx.close();
+      return;
+    }
     if (ctx.channel() instanceof SocketChannel socket && socket.isActive() && !inputShutdown) {
       socket.shutdownOutput();
       socket.config().setAutoRead(true);

@@ -64,12 +64,13 @@ final class HashSelector implements BackendSelector {
   }
 
   static HashSelector of(HashKey key, double loadFactor, Runnable repins) {
-    KeyReader reader = switch (key.source()) {
+    KeyReader fromHead = switch (key.source()) {
       case HEADER -> request -> bytes(request.head().headers().get(key.name()));
       case COOKIE -> request -> bytes(RequestParts.cookie(request.head().headers(), key.name()));
       case QUERY -> request -> bytes(RequestParts.queryParameter(request.head().uri(), key.name()));
       case PATH -> request -> bytes(RequestParts.path(request.head().uri()));
     };
+    KeyReader reader = request -> request.head() == null ? null : fromHead.key(request);
     return new HashSelector(reader, loadFactor, repins);
   }
 
@@ -79,7 +80,8 @@ final class HashSelector implements BackendSelector {
 
   @Override
   public Backend select(Candidates candidates, RequestContext request) {
-    byte[] key = request == null || request.head() == null ? null : reader.key(request);
+    // a TCP connection has no request head, but has a client address (source hash, source stickiness)
+    byte[] key = request == null ? null : reader.key(request);
     if (key == null) {
       List<Backend> eligible = candidates.eligible();
       return eligible.get((int) Math.floorMod(fallback.getAndIncrement(), (long) eligible.size()));

@@ -21,6 +21,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.scalestack.balancer.HealthCheck;
+import io.scalestack.balancer.ProxyProtocol;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -50,6 +51,7 @@ final class HealthChecker implements AutoCloseable {
   }
 
   private final Function<Backend, HealthCheck> configs;
+  private final Function<Backend, ProxyProtocol> proxyProtocols;
   private final EventLoopGroup group;
   private final Bootstrap bootstrap;
   private final TaskScheduler scheduler;
@@ -57,10 +59,16 @@ final class HealthChecker implements AutoCloseable {
   private final Map<Backend, Cycle> cycles = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
-  /** {@code configs} gives each backend's check (its pool's), read anew for every check. */
-  HealthChecker(Function<Backend, HealthCheck> configs, EventLoopGroup group, Bootstrap bootstrap,
-      TaskScheduler scheduler, Listener listener) {
+  /**
+   * {@code configs} gives each backend's check (its pool's), read anew for every check; {@code
+   * proxyProtocols} the PROXY protocol header its pool sends (null: none), which an HTTP check
+   * then starts with too, as a LOCAL header: a backend that requires the header would refuse a
+   * request without one.
+   */
+  HealthChecker(Function<Backend, HealthCheck> configs, Function<Backend, ProxyProtocol> proxyProtocols,
+      EventLoopGroup group, Bootstrap bootstrap, TaskScheduler scheduler, Listener listener) {
     this.configs = configs;
+    this.proxyProtocols = proxyProtocols;
     this.group = group;
     this.bootstrap = bootstrap.clone();
     this.scheduler = scheduler;
@@ -102,11 +110,16 @@ final class HealthChecker implements AutoCloseable {
     Promise<Outcome> promise = loop.newPromise();
     String host = HostPort.format(backend.address());
     boolean tcp = config.type() == HealthCheck.Type.TCP;
+    // a TCP check closes as soon as it connected: nothing is sent, so no header either
+    ProxyProtocol proxyHeader = tcp ? null : proxyProtocols.apply(backend);
     ChannelFuture connected = bootstrap.clone(loop)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.timeout().toMillis()))
         .handler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
+            if (proxyHeader != null) {
+              ch.pipeline().addLast(new LocalProxyHeader(proxyHeader));
+            }
             if (!tcp) {
               ch.pipeline().addLast(new HttpClientCodec(), new ProbeHandler(promise, config.path(), host));
             }
@@ -191,6 +204,22 @@ final class HealthChecker implements AutoCloseable {
   }
 
   /** Sends the check request once connected and judges the status line. */
+  /** Writes a LOCAL PROXY protocol header first, before the probe's request (PROXY protocol §2). */
+  private static final class LocalProxyHeader extends ChannelInboundHandlerAdapter {
+    private final ProxyProtocol version;
+
+    LocalProxyHeader(ProxyProtocol version) {
+      this.version = version;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      ctx.write(ProxyProtocolHeader.local(version, ctx.alloc()), ctx.voidPromise());
+      ctx.pipeline().remove(this);
+      ctx.fireChannelActive();
+    }
+  }
+
   private static final class ProbeHandler extends ChannelInboundHandlerAdapter {
     private final Promise<Outcome> promise;
     private final String path;

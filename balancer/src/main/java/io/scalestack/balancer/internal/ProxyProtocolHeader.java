@@ -21,6 +21,8 @@ final class ProxyProtocolHeader {
   // §2.2, 14th byte: address family in the high nibble, transport in the low one
   private static final int TCP_OVER_IPV4 = 0x11;
   private static final int TCP_OVER_IPV6 = 0x21;
+  // §2.2: a connection the proxy made on its own (a health check), not relayed for a client
+  private static final int V2_LOCAL = 0x20;
   private static final int UNSPEC = 0x00;
 
   private ProxyProtocolHeader() {}
@@ -60,6 +62,18 @@ final class ProxyProtocolHeader {
       buf.writeBytes(src).writeBytes(dst).writeShort(source.getPort()).writeShort(destination.getPort());
     }
     return buf;
+  }
+
+  /**
+   * The header of {@code version} for a connection of the balancer's own, a health check: v1's
+   * {@code PROXY UNKNOWN} (§2.1), v2's {@code LOCAL} command with {@code AF_UNSPEC} and no
+   * addresses (§2.2); either way the backend keeps the connection's own addresses.
+   */
+  static ByteBuf local(ProxyProtocol version, ByteBufAllocator alloc) {
+    if (version == ProxyProtocol.V1) {
+      return encode(version, null, null, alloc);
+    }
+    return alloc.buffer(16).writeBytes(V2_SIGNATURE).writeByte(V2_LOCAL).writeByte(UNSPEC).writeShort(0);
   }
 
   private static byte[] ipv6(byte[] address) {

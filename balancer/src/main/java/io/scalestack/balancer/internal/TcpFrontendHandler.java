@@ -247,9 +247,11 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     ctx.channel().eventLoop().schedule(this::checkIdle, delayNanos, TimeUnit.NANOSECONDS);
   }
 
-  // a connection with no byte either way for the client idle timeout closes, both sides
+  // a connection with no byte either way for the client idle timeout closes, both sides. Also once
+  // the client is gone: the backend side closes only when what was relayed to it is flushed, and a
+  // backend that reads nothing more would otherwise hold it (and its in-flight count) forever.
   private void checkIdle() {
-    if (finished || clientClosed) {
+    if (finished) {
       return;
     }
     long timeout = core.settings().clientIdleTimeout().toNanos();
