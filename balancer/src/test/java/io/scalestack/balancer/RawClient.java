@@ -137,6 +137,11 @@ final class RawClient implements AutoCloseable {
     return line.size() == 0 ? null : line.toString(StandardCharsets.ISO_8859_1);
   }
 
+  /** The underlying socket, for tests that reset or fill it. */
+  Socket socket() {
+    return socket;
+  }
+
   @Override
   public void close() throws IOException {
     socket.close();

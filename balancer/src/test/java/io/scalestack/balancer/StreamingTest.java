@@ -2,6 +2,7 @@ package io.scalestack.balancer;
 
 import static io.scalestack.balancer.Fixtures.awaitAllUp;
 import static io.scalestack.balancer.Fixtures.balancer;
+import static io.scalestack.balancer.Fixtures.status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -213,6 +214,49 @@ class StreamingTest {
 
       connection.socket().close();
       assertThat(client.closedByPeer()).isTrue();
+    }
+  }
+
+  @Test
+  void aTunnelWhoseClientResetsIsClosedEvenIfTheBackendNeverReadsAgain() throws Exception {
+    ManualScheduler scheduler = new ManualScheduler();
+    try (LoadBalancer tunnels = balancer(scheduler).clientIdleTimeout(java.time.Duration.ofMillis(500))
+        .backend("web", backend.address()).build().start()) {
+      awaitAllUp(tunnels, scheduler);
+      RawClient client = new RawClient(tunnels.address());
+      client.send("GET /chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+      ScriptedBackend.Connection connection = backend.next();
+      connection.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+      assertThat(client.readHeadOnly().status()).isEqualTo(101);
+      assertThat(status(tunnels, "web").activeConnections()).isEqualTo(1);
+
+      // the backend reads nothing more: fill its socket and the balancer's buffer towards it
+      byte[] chunk = new byte[64 * 1024];
+      java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+      java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+      java.util.concurrent.Future<?> filling = writer.submit(() -> {
+        for (int i = 0; i < 1024; i++) {
+          client.socket().getOutputStream().write(chunk); // blocks once every buffer on the way is full
+          written.addAndGet(chunk.length);
+        }
+        return null;
+      });
+      long[] last = {-1};
+      await().atMost(java.time.Duration.ofSeconds(10)).pollInterval(java.time.Duration.ofMillis(300)).until(() -> {
+        long now = written.get();
+        boolean stalled = now > 0 && now == last[0];
+        last[0] = now;
+        return stalled;
+      });
+      assertThat(filling).isNotDone();
+      // then the client resets: what is queued for the backend can never be delivered
+      client.socket().setSoLinger(true, 0);
+      client.socket().close();
+      writer.shutdownNow();
+
+      // the backend connection closes after the fin timeout (the client idle timeout), not never
+      await().atMost(java.time.Duration.ofSeconds(10))
+          .until(() -> status(tunnels, "web").activeConnections() == 0);
     }
   }
 

@@ -214,7 +214,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     }
     client.flush();
     tunnelPending = null;
-    pipeline.replace(this, "splice", new Splice(client));
+    pipeline.replace(this, "splice", new Splice(client, Duration.ofNanos(idleTimeoutNanos)));
     if (client.eventLoop().inEventLoop()) {
       thenOnClientLoop.run();
     } else {

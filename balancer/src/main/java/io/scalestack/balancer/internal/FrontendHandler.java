@@ -303,7 +303,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     Channel client = ctx.channel();
     // the backend side first, so that nothing the client sends meets its HTTP codec
     backend.splice(client, () -> {
-      pipeline.replace(this, "splice", new Splice(backend.channel()));
+      pipeline.replace(this, "splice", new Splice(backend.channel(), core.settings().clientIdleTimeout()));
       // the decoder hands on, raw, whatever the client sent after its upgrade request
       pipeline.remove(decoder);
       client.flush();

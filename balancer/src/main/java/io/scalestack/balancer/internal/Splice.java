@@ -9,6 +9,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,20 +37,30 @@ final class Splice extends ChannelInboundHandlerAdapter {
   private final Channel peer;
   private final boolean halfClose;
   private final LongConsumer relayed;
+  private final long finTimeoutNanos;
 
-  /** A WebSocket tunnel half: closes both sides when this one stops sending. */
-  Splice(Channel peer) {
-    this(peer, false, null);
+  /**
+   * A WebSocket tunnel half: closes both sides when this one stops sending.
+   *
+   * @param finTimeout how long the peer may take to read what is still queued for it once this side
+   *     is gone, before it is closed anyway
+   */
+  Splice(Channel peer, Duration finTimeout) {
+    this(peer, false, null, finTimeout);
   }
 
   /**
    * @param halfClose whether a FIN from this side only shuts the peer's output (TCP mode)
    * @param relayed told the size of each buffer relayed from this channel to the peer; may be null
+   * @param finTimeout how long the peer may take to read what is still queued for it once this side
+   *     is gone (HAProxy's {@code timeout client-fin}/{@code server-fin}): a peer that never reads
+   *     would otherwise hold the flush, and both connections, open forever
    */
-  Splice(Channel peer, boolean halfClose, LongConsumer relayed) {
+  Splice(Channel peer, boolean halfClose, LongConsumer relayed, Duration finTimeout) {
     this.peer = peer;
     this.halfClose = halfClose;
     this.relayed = relayed;
+    this.finTimeoutNanos = finTimeout.toNanos();
   }
 
   @Override
@@ -80,7 +93,7 @@ final class Splice extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    closeOnFlush(peer);
+    closeOnFlush(peer, finTimeoutNanos);
   }
 
   @Override
@@ -91,13 +104,13 @@ final class Splice extends ChannelInboundHandlerAdapter {
         shutdownOutputOnFlush(peer);
         if (peer instanceof DuplexChannel duplex && duplex.isInputShutdown()) {
           // both directions are done
-          closeOnFlush(peer);
-          closeOnFlush(ctx.channel());
+          closeOnFlush(peer, finTimeoutNanos);
+          closeOnFlush(ctx.channel(), finTimeoutNanos);
         }
       } else {
         // the side that stopped sending ends the tunnel once the other got everything
-        closeOnFlush(peer);
-        closeOnFlush(ctx.channel());
+        closeOnFlush(peer, finTimeoutNanos);
+        closeOnFlush(ctx.channel(), finTimeoutNanos);
       }
     }
     // idle events and the like mean nothing to a tunnel
@@ -108,7 +121,26 @@ final class Splice extends ChannelInboundHandlerAdapter {
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     log.debug("closing tunnel {} <-> {}: {}", ctx.channel().remoteAddress(), peer.remoteAddress(), cause.toString());
     ctx.close();
-    closeOnFlush(peer);
+    closeOnFlush(peer, finTimeoutNanos);
+  }
+
+  /**
+   * Closes {@code channel} once what was written to it is flushed, or after {@code finTimeoutNanos}
+   * if its reader does not take it by then.
+   */
+  static void closeOnFlush(Channel channel, long finTimeoutNanos) {
+    if (!channel.isActive()) {
+      return;
+    }
+    closeOnFlush(channel);
+    ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> {
+      if (channel.isOpen()) {
+        log.debug("closing {}: it did not read what was left for it within {} ms", channel.remoteAddress(),
+            TimeUnit.NANOSECONDS.toMillis(finTimeoutNanos));
+        channel.close();
+      }
+    }, finTimeoutNanos, TimeUnit.NANOSECONDS);
+    channel.closeFuture().addListener(f -> deadline.cancel(false));
   }
 
   static void closeOnFlush(Channel channel) {

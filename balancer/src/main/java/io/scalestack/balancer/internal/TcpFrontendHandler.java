@@ -218,7 +218,7 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
       backendCh.write(ProxyProtocolHeader.encode(proxyProtocol, client,
           ProxyProtocolReceiver.destinationAddress(clientCh), backendCh.alloc()), backendCh.voidPromise());
     }
-    backendCh.pipeline().addLast("splice", new Splice(clientCh, true, this::relayedOut));
+    backendCh.pipeline().addLast("splice", new Splice(clientCh, true, this::relayedOut, core.settings().clientIdleTimeout()));
     Object msg;
     while ((msg = pending.poll()) != null) {
       if (msg instanceof ByteBuf buf) {
@@ -233,7 +233,7 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     pipeline.remove("idle");
     lastActivityNanos = System.nanoTime();
     scheduleIdleCheck(core.settings().clientIdleTimeout().toNanos());
-    pipeline.replace(this, "splice", new Splice(backendCh, true, this::relayedIn));
+    pipeline.replace(this, "splice", new Splice(backendCh, true, this::relayedIn, core.settings().clientIdleTimeout()));
     if (clientInputShutdown) {
       // the client sent its FIN while we connected: pass it on; the backend's answer still comes back
       Splice.shutdownOutputOnFlush(backendCh);
