@@ -119,6 +119,9 @@ public final class LbConfig {
       tls.finish();
     }
     YamlMap http2 = top.map("http2");
+    if (mode[0] == Mode.TCP && top.has("http2")) {
+      throw http2.error("set in tcp mode (expected: no http2 in tcp mode; it relays bytes as they are, HTTP/2 included)");
+    }
     http2.bool("enabled", builder::http2);
     http2.integer("maxConcurrentStreams", v -> {
       if (v < 1 || v > 65535) {

@@ -431,6 +431,20 @@ class Http2Test {
   }
 
   @Test
+  void aRequestWithoutAuthorityOrHostGoesOnWithTheListenersAddressAsHost() throws Exception {
+    RecordingBackend backend = closeLater(RecordingBackend.start());
+    LoadBalancer lb = recording(backend);
+    H2Client client = client(lb);
+
+    // RFC 9113 §8.3.1 lets a request carry no authority; HTTP/1.1 needs a Host, so the listener's is sent
+    assertThat(answer(client.send(new io.netty.handler.codec.http2.DefaultHttp2Headers(false)
+        .method("GET").path("/no-authority").scheme("http"), List.of(), true)).status()).isEqualTo(200);
+
+    assertThat(backend.requests.getFirst().header("host"))
+        .isEqualTo(lb.address().getAddress().getHostAddress() + ":" + lb.address().getPort());
+  }
+
+  @Test
   void sameHostAsAuthorityIsForwardedOnce() throws Exception {
     RecordingBackend backend = closeLater(RecordingBackend.start());
     LoadBalancer lb = recording(backend);

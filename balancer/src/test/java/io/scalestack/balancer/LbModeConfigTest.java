@@ -50,6 +50,8 @@ class LbModeConfigTest {
   void modeMistakesNameLineFieldValueAndExpectation() {
     assertError("mode: udp\n", "lb.yaml:1: mode: 'udp' (expected: http or tcp)");
     assertError("acceptProxyProtocol: maybe\n", "lb.yaml:1: acceptProxyProtocol: 'maybe' (expected: true or false)");
+    assertError("mode: tcp\nhttp2: {enabled: true}\n",
+        "lb.yaml:2: http2: set in tcp mode (expected: no http2 in tcp mode; it relays bytes as they are, HTTP/2 included)");
     assertError("mode: tcp\nroutes:\n  - {pool: default, pathPrefix: /api/}\n",
         "lb.yaml:3: routes[0]: routes: 1 (expected: none in tcp mode; content switching needs HTTP requests,"
             + " a TCP connection goes to the default pool)");

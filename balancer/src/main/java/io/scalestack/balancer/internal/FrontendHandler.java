@@ -197,8 +197,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
   private void handle(HttpRequest request) {
     int hosts = request.headers().getAll(HttpHeaderNames.HOST).size();
-    if (hosts > 1 || (hosts == 0 && request.protocolVersion().equals(HttpVersion.HTTP_1_1))) {
-      // RFC 9112 §3.2: exactly one Host in an HTTP/1.1 request
+    if (hosts > 1 || (hosts == 0 && !stream && request.protocolVersion().equals(HttpVersion.HTTP_1_1))) {
+      // RFC 9112 §3.2: exactly one Host in an HTTP/1.1 request; an HTTP/2 request may carry no
+      // authority at all (RFC 9113 §8.3.1), and then goes on with the listener's address as Host
       respondError(null, HttpResponseStatus.BAD_REQUEST,
           "malformed request: " + hosts + " Host header fields (expected: exactly 1)");
       return;
