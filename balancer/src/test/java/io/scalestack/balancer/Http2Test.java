@@ -489,6 +489,32 @@ class Http2Test {
   }
 
   @Test
+  void closesAConnectionWhoseHeaderBlockIsNotFinishedWithinTheRequestHeaderTimeout() throws Exception {
+    RecordingBackend backend = closeLater(RecordingBackend.start());
+    LoadBalancer lb = start(balancer(new ManualScheduler()).requestHeaderTimeout(Duration.ofMillis(300))
+        .clientIdleTimeout(Duration.ofMinutes(5)).backend("web", backend.address()));
+    try (Socket socket = new Socket(lb.address().getAddress(), lb.address().getPort())) {
+      socket.setSoTimeout(10_000);
+      java.io.OutputStream out = socket.getOutputStream();
+      out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0}); // SETTINGS, empty (RFC 9113 §6.5)
+      // HEADERS on stream 1 without END_HEADERS: ":method: GET" (HPACK static index 2), more to follow
+      out.write(new byte[] {0, 0, 1, 1, 0, 0, 0, 0, 1, (byte) 0x82});
+      // a CONTINUATION that does not end the block either: bytes keep coming, slowly
+      out.write(new byte[] {0, 0, 1, 9, 0, 0, 0, 0, 1, (byte) 0x84});
+      out.flush();
+      InputStream in = socket.getInputStream();
+      // the server's SETTINGS and its ACK may come first; then the connection closes
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+      int read = 0;
+      while (read != -1 && System.nanoTime() < deadline) {
+        read = in.read();
+      }
+      assertThat(read).as("closed before the 5 minute idle timeout").isEqualTo(-1);
+    }
+  }
+
+  @Test
   void closesIncompletePrefaceAfterRequestHeaderTimeout() throws Exception {
     RecordingBackend backend = closeLater(RecordingBackend.start());
     LoadBalancer lb = start(balancer(new ManualScheduler()).requestHeaderTimeout(Duration.ofMillis(300))

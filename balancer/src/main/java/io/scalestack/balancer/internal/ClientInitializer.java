@@ -165,7 +165,8 @@ final class ClientInitializer extends ChannelInitializer<SocketChannel> {
         .decoderEnforceMaxRstFramesPerWindow(200, 30)
         .gracefulShutdownTimeoutMillis(settings.shutdownTimeout().toMillis())
         .build();
-    pipeline.addAfter(after, "h2", codec)
+    pipeline.addAfter(after, "h2-header-timer", new Http2HeaderBlockTimer(settings.requestHeaderTimeout()))
+        .addAfter("h2-header-timer", "h2", codec)
         .addAfter("h2", "h2-streams", new Http2MultiplexHandler(new StreamInitializer(tls)))
         .addAfter("h2-streams", "h2-guard", new Http2ConnectionGuard(codec));
   }
