@@ -8,6 +8,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
@@ -113,7 +114,13 @@ final class Splice extends ChannelInboundHandlerAdapter {
         closeOnFlush(ctx.channel(), finTimeoutNanos);
       }
     }
-    // idle events and the like mean nothing to a tunnel
+    if (evt instanceof IdleStateEvent) {
+      // only a TCP-mode tunnel keeps an idle handler (WebSocket tunnels drop theirs at the upgrade):
+      // no byte either way for the idle timeout ends it
+      log.debug("closing tunnel {} <-> {}: idle", ctx.channel().remoteAddress(), peer.remoteAddress());
+      ctx.close();
+      peer.close();
+    }
     ReferenceCountUtil.release(evt);
   }
 

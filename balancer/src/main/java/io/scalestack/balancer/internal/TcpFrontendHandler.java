@@ -19,7 +19,6 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,8 +34,9 @@ import org.slf4j.LoggerFactory;
  * when the PROXY protocol header came with more bytes). The connection counts as one in flight on
  * its backend (least connections) and for a graceful shutdown, until both sides closed; then the
  * access log gets one line. The backend's connect time is its response-time sample. A connection
- * with no byte either way for the client idle timeout is closed (before the splice by the idle
- * handler, after it by a timer of this tunnel).
+ * with no byte either way for the client idle timeout is closed: the client channel's {@link
+ * IdleTimeoutHandler} sees both directions (reads from the client, writes to it), before the
+ * splice and after; once one side is gone, {@link Splice}'s fin timeout bounds the other.
  *
  * <p>Confined to the client connection's event loop, which the backend connection shares.
  */
@@ -64,7 +64,6 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
   private boolean connected;
   private long bytesIn;
   private long bytesOut;
-  private long lastActivityNanos;
 
   private TcpFrontendHandler(BalancerCore core, boolean awaitProxyHeader) {
     this.core = core;
@@ -228,11 +227,6 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     }
     backendCh.flush();
     ChannelPipeline pipeline = ctx.pipeline();
-    // from here the tunnel keeps its own idle clock (a timestamp per read), cheaper than the idle
-    // handler's listener on every write
-    pipeline.remove("idle");
-    lastActivityNanos = System.nanoTime();
-    scheduleIdleCheck(core.settings().clientIdleTimeout().toNanos());
     pipeline.replace(this, "splice", new Splice(backendCh, true, this::relayedIn, core.settings().clientIdleTimeout()));
     if (clientInputShutdown) {
       // the client sent its FIN while we connected: pass it on; the backend's answer still comes back
@@ -243,39 +237,13 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     backendCh.config().setAutoRead(true);
   }
 
-  private void scheduleIdleCheck(long delayNanos) {
-    ctx.channel().eventLoop().schedule(this::checkIdle, delayNanos, TimeUnit.NANOSECONDS);
-  }
-
-  // a connection with no byte either way for the client idle timeout closes, both sides. Also once
-  // the client is gone: the backend side closes only when what was relayed to it is flushed, and a
-  // backend that reads nothing more would otherwise hold it (and its in-flight count) forever.
-  private void checkIdle() {
-    if (finished) {
-      return;
-    }
-    long timeout = core.settings().clientIdleTimeout().toNanos();
-    long left = lastActivityNanos + timeout - System.nanoTime();
-    if (left > 0) {
-      scheduleIdleCheck(left);
-      return;
-    }
-    log.debug("closing tunnel {} <-> {}: idle for {}", client, backend, core.settings().clientIdleTimeout());
-    ctx.channel().close();
-    if (backendChannel != null) {
-      backendChannel.close();
-    }
-  }
-
   private void relayedIn(long bytes) {
-    lastActivityNanos = System.nanoTime();
     bytesIn += bytes;
     meters.received.increment(bytes);
     backend.addBytesInFlight(bytes);
   }
 
   private void relayedOut(long bytes) {
-    lastActivityNanos = System.nanoTime();
     bytesOut += bytes;
     meters.sent.increment(bytes);
     backend.addBytesInFlight(bytes);
