@@ -47,21 +47,6 @@ final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
 
   private enum State { HEAD, BODY, DONE, DISCARD }
 
-  private static final boolean[] TCHAR = new boolean[128];
-
-  static {
-    for (char c = '0'; c <= '9'; c++) {
-      TCHAR[c] = true;
-    }
-    for (char c = 'a'; c <= 'z'; c++) {
-      TCHAR[c] = true;
-      TCHAR[c - 32] = true;
-    }
-    for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
-      TCHAR[c] = true;
-    }
-  }
-
   private final long maxContentLengthBytes;
   private State state = State.HEAD;
   private long bodyBytes;
@@ -145,7 +130,7 @@ final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
     if (method == null || scheme == null || path == null || path.length() == 0) {
       return "a :method, :scheme and :path pseudo-header field are required (RFC 9113 §8.3.1)";
     }
-    if (!isToken(method)) {
+    if (!StrictRequestDecoder.isToken(method)) {
       return ":method '" + method + "' is not a token";
     }
     boolean asterisk = "*".contentEquals(path) && HttpMethod.OPTIONS.name().contentEquals(method);
@@ -164,7 +149,7 @@ final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
       if (name.length() > 0 && name.charAt(0) == ':') {
         continue; // Netty's codec validated the pseudo-header names
       }
-      if (!isToken(name)) {
+      if (!StrictRequestDecoder.isToken(name)) {
         return "field name '" + name + "' is not a token";
       }
       if (!validValue(value)) {
@@ -201,19 +186,6 @@ final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
       }
     }
     return length;
-  }
-
-  private static boolean isToken(CharSequence s) {
-    if (s.length() == 0) {
-      return false;
-    }
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c >= 128 || !TCHAR[c]) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static boolean validValue(CharSequence value) {

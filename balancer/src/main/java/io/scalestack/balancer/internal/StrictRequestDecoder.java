@@ -675,6 +675,20 @@ final class StrictRequestDecoder extends ByteToMessageDecoder {
     return b > 0 && TCHAR[b];
   }
 
+  /** Whether {@code s} is a token (RFC 9110 §5.6.2): a valid field name or method. */
+  static boolean isToken(CharSequence s) {
+    if (s.length() == 0) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= 128 || !TCHAR[c]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static boolean isOws(byte b) {
     return b == ' ' || b == '\t';
   }
