@@ -21,6 +21,18 @@ final class ResponseTime {
    */
   static final long DECAY_NANOS = 2_000_000_000L;
 
+  /**
+   * How fast the average of a backend that gets no samples decays towards 0, so that a backend
+   * avoided for being slow is probed again: after 10 s without a sample it reads e^-1 of its last
+   * average (Finagle's and Linkerd's default decay). Longer than {@link #DECAY_NANOS} on purpose:
+   * a probe of a backend that is still slow costs one slow answer, and with a 2 s idle decay a
+   * backend 10× slower than the rest was probed every second or two, about 0.3% of requests in
+   * {@code benchmarks/response-time}, enough to lift an open-loop client's p99 to its latency.
+   * A backend that was slow once, from one peak, while it answers fast, forgets the peak after
+   * samples ({@link #MIN_SAMPLE_WEIGHT}), not after this time.
+   */
+  static final long IDLE_DECAY_NANOS = 10_000_000_000L;
+
   /** The least weight a sample below the average gets: after 100 samples a peak weighs ~4%. */
   static final double MIN_SAMPLE_WEIGHT = 1.0 / 32;
 
@@ -50,8 +62,8 @@ final class ResponseTime {
   }
 
   /**
-   * The average as seen at {@code nowNanos}: it decays towards 0 while no sample arrives (as
-   * Finagle's cost does), so a backend avoided after one slow answer is tried again after a
+   * The average as seen at {@code nowNanos}: it decays towards 0 with time constant {@link
+   * #IDLE_DECAY_NANOS} while no sample arrives (as Finagle's cost does), so a backend avoided after one slow answer is tried again after a
    * while instead of never.
    */
   synchronized double averageNanos(long nowNanos) {
@@ -59,6 +71,6 @@ final class ResponseTime {
       return 0;
     }
     double elapsed = Math.max(0, nowNanos - lastSampleNanos);
-    return averageNanos * Math.exp(-elapsed / DECAY_NANOS);
+    return averageNanos * Math.exp(-elapsed / IDLE_DECAY_NANOS);
   }
 }

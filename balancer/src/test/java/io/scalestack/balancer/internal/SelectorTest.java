@@ -212,8 +212,8 @@ class SelectorTest {
     assertThat(rt.averageNanos()).isLessThan(6_000_000);
     rt.record(80_000_000, now + 1);
     assertThat(rt.averageNanos()).isEqualTo(80_000_000);
-    // with no sample for two decay times, the average read decays by e^-2
-    assertThat(rt.averageNanos(now + 1 + 2 * ResponseTime.DECAY_NANOS)).isBetween(10_700_000.0, 10_900_000.0);
+    // with no sample for two idle decay times, the average read decays by e^-2
+    assertThat(rt.averageNanos(now + 1 + 2 * ResponseTime.IDLE_DECAY_NANOS)).isBetween(10_700_000.0, 10_900_000.0);
   }
 
   @Test
