@@ -177,7 +177,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
   void flush(Listener l) {
     if (channel.eventLoop().inEventLoop()) {
       if (listener == l) {
-        channel.flush();
+        DeferredFlush.flush(channel);
       }
     } else {
       channel.eventLoop().execute(() -> flush(l));
@@ -275,7 +275,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     if (complete && body.isEmpty()) {
       requestCompleted();
     }
-    channel.flush();
+    DeferredFlush.flush(channel);
     if (!channel.isWritable()) {
       l.onWritabilityChanged(false);
     }
@@ -287,7 +287,8 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     if (last) {
-      channel.writeAndFlush(content, channel.voidPromise());
+      channel.write(content, channel.voidPromise());
+      DeferredFlush.flush(channel);
       requestCompleted();
     } else {
       channel.write(content, channel.voidPromise());

@@ -253,7 +253,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   }
 
   void flush() {
-    ctx.flush();
+    DeferredFlush.flush(ctx.channel());
   }
 
   /** RFC 9110 §15.2.1: tells a client that waits with its body that it may send it. */
@@ -279,7 +279,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       ctx.write(content, ctx.voidPromise());
       return;
     }
-    ctx.writeAndFlush(content).addListener((ChannelFutureListener) f -> responded(exchange, f.isSuccess()));
+    ctx.write(content).addListener((ChannelFutureListener) f -> responded(exchange, f.isSuccess()));
+    DeferredFlush.flush(ctx.channel());
   }
 
   /**

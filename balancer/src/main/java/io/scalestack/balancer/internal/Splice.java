@@ -81,7 +81,7 @@ final class Splice extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    peer.flush();
+    DeferredFlush.flush(peer);
   }
 
   @Override
