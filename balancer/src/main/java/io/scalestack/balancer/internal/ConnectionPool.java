@@ -79,6 +79,23 @@ final class ConnectionPool {
   }
 
   /**
+   * Lends an idle connection at once, or returns null when none is idle (or the pool is closed):
+   * the common case under load, without the promise and listener of {@link #acquire}.
+   */
+  Channel pollIdle(EventLoop loop) {
+    Channel reuse;
+    List<Channel> expired = new ArrayList<>(0);
+    synchronized (lock) {
+      if (closed) {
+        return null;
+      }
+      reuse = pollIdleLocked(loop, expired);
+    }
+    expired.forEach(Channel::close);
+    return reuse;
+  }
+
+  /**
    * Lends a connection, on {@code loop}'s promise. Fails with the connect exception when a new
    * connection cannot be opened, or with {@link PoolUnavailableException}.
    *

@@ -1,5 +1,6 @@
 package io.scalestack.balancer.internal;
 
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
@@ -238,7 +239,12 @@ final class Exchange {
     attempt = a;
     // after a pooled connection turned out to be stale, the others of that backend likely are too
     boolean fresh = backend == staleBackend;
-    backend.pool().acquire(loop, fresh).addListener(f -> a.acquired(f));
+    Channel idle = fresh ? null : backend.pool().pollIdle(loop);
+    if (idle != null) {
+      acquired(a, new ConnectionPool.Lease(idle, true));
+    } else {
+      backend.pool().acquire(loop, fresh).addListener(f -> a.acquired(f));
+    }
   }
 
   private boolean canRetry() {
