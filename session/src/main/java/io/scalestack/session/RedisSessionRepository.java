@@ -80,11 +80,53 @@ public final class RedisSessionRepository implements SessionRepository {
       local key = KEYS[1]
       if ARGV[1] ~= '1' and redis.call('EXISTS', key) == 0 then return 0 end
       local deletes = tonumber(ARGV[3])
-      for i = 4, 3 + deletes do redis.call('HDEL', key, ARGV[i]) end
-      for i = 4 + deletes, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+      -- one HDEL and one HSET for all fields, in slices that stay within Lua's stack for unpack
+      for i = 4, 3 + deletes, 1000 do
+        redis.call('HDEL', key, unpack(ARGV, i, math.min(i + 999, 3 + deletes)))
+      end
+      for i = 4 + deletes, #ARGV, 1000 do
+        redis.call('HSET', key, unpack(ARGV, i, math.min(i + 999, #ARGV)))
+      end
       local ttl = tonumber(ARGV[2])
       if ttl > 0 then redis.call('PEXPIRE', key, ttl) else redis.call('PERSIST', key) end
       return 1
+      """);
+
+  /*
+   * KEYS[1] session key. ARGV[1] now (epoch ms), ARGV[2..4] the access recording policy of
+   * SessionData.accessRecordingInterval: least interval (ms), share and cap of the max inactive
+   * interval (per mille). Returns the hash as field/value pairs, after recording the access when
+   * it is due; an empty array when there is no session or it expired at ARGV[1] (then deleted).
+   * A hash without readable times is returned as is, for the caller to reject.
+   */
+  private static final RedisScript FIND_FOR_REQUEST = new RedisScript("""
+      local key = KEYS[1]
+      local fields = redis.call('HGETALL', key)
+      local last, lastIndex, timeout
+      for i = 1, #fields, 2 do
+        if fields[i] == 'lastAccessedTime' then
+          last = tonumber(fields[i + 1]); lastIndex = i + 1
+        elseif fields[i] == 'maxInactiveInterval' then
+          timeout = tonumber(fields[i + 1])
+        end
+      end
+      if last == nil or timeout == nil then return fields end
+      local now = tonumber(ARGV[1])
+      local timeoutMillis = timeout * 1000
+      if timeoutMillis > 0 and now - last >= timeoutMillis then
+        redis.call('DEL', key)
+        return {}
+      end
+      local interval = math.max(tonumber(ARGV[2]), math.floor(timeoutMillis * tonumber(ARGV[3]) / 1000))
+      if timeoutMillis > 0 then
+        interval = math.min(interval, math.floor(timeoutMillis * tonumber(ARGV[4]) / 1000))
+      end
+      if now - last >= interval then
+        redis.call('HSET', key, 'lastAccessedTime', ARGV[1])
+        if timeoutMillis > 0 then redis.call('PEXPIRE', key, timeoutMillis) end
+        fields[lastIndex] = ARGV[1]
+      end
+      return fields
       """);
 
   /* KEYS[1] old key, KEYS[2] new key. RENAME keeps the TTL. Returns 0 when there is no old key. */
@@ -181,6 +223,10 @@ public final class RedisSessionRepository implements SessionRepository {
     if (hash.isEmpty()) {
       return Optional.empty();
     }
+    return decoded(id, hash);
+  }
+
+  private static Optional<SessionData> decoded(String id, Map<String, String> hash) {
     try {
       return Optional.of(decode(id, hash));
     } catch (IllegalArgumentException e) {
@@ -189,6 +235,27 @@ public final class RedisSessionRepository implements SessionRepository {
           SessionIds.redact(id), e.getMessage());
       return Optional.empty();
     }
+  }
+
+  @Override
+  public Optional<SessionData> findForRequest(String id, Instant now) {
+    Objects.requireNonNull(now, "now");
+    if (!SessionIds.isWellFormed(id)) {
+      return Optional.empty();
+    }
+    List<String> pairs = call("EVALSHA (find)", commands -> FIND_FOR_REQUEST.runForStrings(commands,
+        new String[] {key(id)}, Long.toString(now.toEpochMilli()),
+        Long.toString(SessionData.MIN_ACCESS_RECORDING_MILLIS),
+        Long.toString(SessionData.ACCESS_RECORDING_PER_MILLE),
+        Long.toString(SessionData.MAX_ACCESS_RECORDING_PER_MILLE)));
+    if (pairs.isEmpty()) {
+      return Optional.empty();
+    }
+    Map<String, String> hash = new HashMap<>(pairs.size());
+    for (int i = 0; i + 1 < pairs.size(); i += 2) {
+      hash.put(pairs.get(i), pairs.get(i + 1));
+    }
+    return decoded(id, hash);
   }
 
   @Override

@@ -54,6 +54,32 @@ public record SessionData(
     return new SessionData(id, now, now, maxInactiveInterval, Map.of());
   }
 
+  /** The least time between two recorded accesses: one minute. */
+  static final long MIN_ACCESS_RECORDING_MILLIS = 60_000;
+  /** A recorded access is also at most every 1% of the max inactive interval, in per mille. */
+  static final long ACCESS_RECORDING_PER_MILLE = 10;
+  /** ... but never less often than every 10% of it, so a short interval still works. */
+  static final long MAX_ACCESS_RECORDING_PER_MILLE = 100;
+
+  /**
+   * How often a request that only reads a session records its access (moves {@link
+   * #lastAccessedTime()} and the store's expiry): once per max(60 s, 1% of the max inactive
+   * interval), capped at 10% of it — once a minute for a 30-minute session. Recording every
+   * access costs a store write per request; this way a read-only request writes nothing almost
+   * always, and a session in use expires between 90% and 100% of its interval after its last
+   * request instead of exactly at 100%.
+   *
+   * @param maxInactiveInterval the session's; zero or negative (never expires) gives one minute
+   */
+  public static Duration accessRecordingInterval(Duration maxInactiveInterval) {
+    long timeoutMillis = maxInactiveInterval.toMillis();
+    long interval = Math.max(MIN_ACCESS_RECORDING_MILLIS, timeoutMillis * ACCESS_RECORDING_PER_MILLE / 1000);
+    if (timeoutMillis > 0) {
+      interval = Math.min(interval, timeoutMillis * MAX_ACCESS_RECORDING_PER_MILLE / 1000);
+    }
+    return Duration.ofMillis(interval);
+  }
+
   /**
    * Whether this session has expired at {@code now}: it has a positive {@link
    * #maxInactiveInterval()} and no request used it for that long.

@@ -46,6 +46,19 @@ public interface SessionRepository extends AutoCloseable {
   Optional<SessionData> find(String id);
 
   /**
+   * Finds the session with this id for a request arriving at {@code now}, and records that access
+   * when {@link SessionData#accessRecordingInterval} has passed since the recorded one (its
+   * {@code lastAccessedTime} and the store's expiry move to {@code now}), in one store call. A
+   * session expired at {@code now} is deleted and not returned.
+   *
+   * @param id a value from a client's cookie: untrusted, possibly malformed or huge
+   * @return the session as the request sees it (with the access recorded, if it was), or empty if
+   *     the id is malformed, unknown, expired or no longer stored
+   * @throws SessionStoreException if the store cannot be reached or fails
+   */
+  Optional<SessionData> findForRequest(String id, Instant now);
+
+  /**
    * Writes what a request changed in a session.
    *
    * @param session the session's full state now

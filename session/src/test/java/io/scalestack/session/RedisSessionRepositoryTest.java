@@ -11,6 +11,8 @@ import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -89,6 +91,59 @@ class RedisSessionRepositoryTest {
         .isEqualTo(Map.of("a", "one", "b", "written by another server"));
     assertThat(redis.hget(key(session.id()), "lastAccessedTime"))
         .isEqualTo(Long.toString(now.plusSeconds(60).toEpochMilli()));
+  }
+
+  @Test
+  void findForRequestRecordsTheAccessOnlyOnceTheRecordingIntervalPassed() {
+    SessionData session = saved(Map.of("user", "alice")); // last accessed at now, 30 minutes
+    assertThat(SessionData.accessRecordingInterval(THIRTY_MINUTES)).isEqualTo(Duration.ofSeconds(60));
+    redis.pexpire(key(session.id()), 10_000);
+
+    SessionData early = repository.findForRequest(session.id(), now.plusSeconds(59)).orElseThrow();
+    assertThat(early.lastAccessedTime()).isEqualTo(now);
+    assertThat(redis.pttl(key(session.id()))).isLessThanOrEqualTo(10_000);
+
+    SessionData due = repository.findForRequest(session.id(), now.plusSeconds(60)).orElseThrow();
+    assertThat(due.lastAccessedTime()).isEqualTo(now.plusSeconds(60));
+    assertThat(due.attributes()).isEqualTo(Map.of("user", "alice"));
+    assertThat(redis.hget(key(session.id()), "lastAccessedTime")).isEqualTo(Long.toString(now.plusSeconds(60).toEpochMilli()));
+    assertThat(redis.pttl(key(session.id()))).isGreaterThan(THIRTY_MINUTES.toMillis() - 5_000);
+  }
+
+  @Test
+  void findForRequestDeletesASessionExpiredByTheCallersClock() {
+    SessionData alive = saved(Map.of("user", "alice"));
+    SessionData session = saved(Map.of("user", "bob"));
+
+    // SessionData.isExpired's rule: expired once the whole interval has passed, not a millisecond before
+    assertThat(repository.findForRequest(alive.id(), now.plus(THIRTY_MINUTES).minusMillis(1))).isPresent();
+    assertThat(repository.findForRequest(session.id(), now.plus(THIRTY_MINUTES))).isEmpty();
+    assertThat(redis.exists(key(session.id()))).isZero();
+    assertThat(repository.findForRequest(session.id(), now)).isEmpty();
+    assertThat(repository.findForRequest("A".repeat(1_000_000), now)).isEmpty();
+  }
+
+  @Test
+  void accessRecordingIntervalIsAMinuteOrOnePercentButAtMostATenth() {
+    assertThat(SessionData.accessRecordingInterval(Duration.ofHours(24))).isEqualTo(Duration.ofSeconds(864));
+    assertThat(SessionData.accessRecordingInterval(Duration.ofMinutes(5))).isEqualTo(Duration.ofSeconds(30));
+    assertThat(SessionData.accessRecordingInterval(Duration.ofSeconds(2))).isEqualTo(Duration.ofMillis(200));
+    assertThat(SessionData.accessRecordingInterval(Duration.ZERO)).isEqualTo(Duration.ofSeconds(60));
+  }
+
+  @Test
+  void aNewSessionWithThousandsOfAttributesIsWrittenWhole() {
+    Map<String, Object> attributes = new HashMap<>();
+    for (int i = 0; i < 3000; i++) {
+      attributes.put("a" + i, (long) i);
+    }
+    SessionData session = saved(attributes);
+
+    assertThat(repository.find(session.id()).orElseThrow().attributes()).isEqualTo(attributes);
+    Set<String> removed = new HashSet<>(attributes.keySet());
+    assertThat(repository.save(new SessionData(session.id(), now, now, THIRTY_MINUTES, Map.of()), removed, false))
+        .contains(session.id());
+    assertThat(repository.find(session.id()).orElseThrow().attributes()).isEmpty();
   }
 
   @Test

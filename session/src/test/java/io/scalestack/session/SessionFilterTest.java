@@ -153,13 +153,23 @@ class SessionFilterTest {
   }
 
   @Test
-  void everyAccessRefreshesTheTtl() {
+  void aReadOnlyRequestRecordsTheAccessOnlyOncePerRecordingInterval() throws Exception {
+    MutableClock clock = new MutableClock(Instant.parse("2030-01-01T00:00:00Z"));
+    WebServer server = server(SessionFilter.builder().clock(clock).maxInactiveInterval(Duration.ofMinutes(30)));
     Browser browser = new Browser();
-    String id = browser.post(serverA, "/login?user=alice").body();
-    redis.pexpire(key(id), 60_000);
+    String id = browser.post(server, "/login?user=alice").body();
+    String loggedIn = Long.toString(Instant.parse("2030-01-01T00:00:00Z").toEpochMilli());
+    redis.pexpire(key(id), 60_000); // marks the TTL: a refresh would put it back to 30 minutes
 
-    browser.get(serverB, "/me");
+    clock.advance(Duration.ofSeconds(59)); // within the 60 s recording interval of a 30-minute session
+    assertThat(browser.get(server, "/me").body()).isEqualTo("alice");
+    assertThat(redis.hget(key(id), "lastAccessedTime")).isEqualTo(loggedIn);
+    assertThat(redis.pttl(key(id))).isLessThanOrEqualTo(60_000);
 
+    clock.advance(Duration.ofSeconds(2));
+    assertThat(browser.get(server, "/me").body()).isEqualTo("alice");
+    assertThat(redis.hget(key(id), "lastAccessedTime"))
+        .isEqualTo(Long.toString(Instant.parse("2030-01-01T00:01:01Z").toEpochMilli()));
     assertThat(redis.pttl(key(id))).isGreaterThan(Duration.ofMinutes(29).toMillis());
   }
 
@@ -343,7 +353,7 @@ class SessionFilterTest {
 
     assertThat(reply.status()).isEqualTo(500);
     assertThat(reply.body()).contains(
-        "SessionStoreException: session store redis://127.0.0.1:" + closedPort + ": HGETALL failed: cannot connect");
+        "SessionStoreException: session store redis://127.0.0.1:" + closedPort + ": EVALSHA (find) failed: cannot connect");
     assertThat(new Browser().get(server, "/id").body()).isEqualTo("none"); // no cookie, no store call
   }
 

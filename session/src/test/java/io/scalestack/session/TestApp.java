@@ -93,6 +93,7 @@ final class TestApp extends HttpServlet {
           response.getWriter().print(e.getMessage());
         }
       }
+      case "GET /public" -> response.getWriter().print("no session needed");
       case "POST /rotate" -> response.getWriter().print(request.changeSessionId());
       case "GET /id" -> {
         HttpSession session = request.getSession(false);

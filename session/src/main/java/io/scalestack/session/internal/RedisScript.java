@@ -6,7 +6,9 @@ import io.lettuce.core.api.sync.RedisScriptingCommands;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * A Lua script run atomically by Redis: sent by its SHA-1 with {@code EVALSHA}, and in full with
@@ -36,6 +38,22 @@ public final class RedisScript {
       reply = commands.eval(source, ScriptOutputType.INTEGER, keys, args);
     }
     return reply;
+  }
+
+  /** Runs the script, expecting an array of bulk strings (an empty list for an empty array). */
+  public List<String> runForStrings(RedisScriptingCommands<String, String> commands, String[] keys,
+      String... args) {
+    List<Object> reply;
+    try {
+      reply = commands.evalsha(sha1, ScriptOutputType.MULTI, keys, args);
+    } catch (RedisNoScriptException e) {
+      reply = commands.eval(source, ScriptOutputType.MULTI, keys, args);
+    }
+    List<String> strings = new ArrayList<>(reply.size());
+    for (Object element : reply) {
+      strings.add(String.valueOf(element));
+    }
+    return strings;
   }
 
   private static String sha1Hex(String source) {

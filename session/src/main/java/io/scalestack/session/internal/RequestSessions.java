@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * request uses, what must be written to the repository and which cookie must be sent.
  *
  * <p>Lifecycle: the requested session is looked up lazily, on the first {@link
- * #session(boolean)} (requests that never touch the session cost no store call). Changes are
+ * #session(boolean)} (requests that never touch the session cost no store call), in one store
+ * call that also records the access when it is due; a request that only reads the session makes
+ * no other. Changes are
  * written at a <em>commit point</em>: before the first response byte leaves after a change
  * ({@link #beforeCommit()}, called by the response wrapper on every write, flush, error and
  * redirect), and at the end of the request ({@link #commit()}). Saving before the response is
@@ -264,21 +266,16 @@ public final class RequestSessions {
     List<String> ids = requestedIds();
     Instant now = now();
     for (String id : ids) {
-      Optional<SessionData> found = repository.find(id);
+      // one store call: the lookup, expiry by this filter's clock, and the access recorded when due
+      // (SessionData.accessRecordingInterval), so a read-only request writes nothing more
+      Optional<SessionData> found = repository.findForRequest(id, now);
       if (found.isEmpty()) {
         continue;
       }
-      if (found.get().isExpired(now)) {
-        // The store's own expiry (a Redis TTL) normally gets there first; the clock decides.
-        repository.delete(id);
-        continue;
-      }
       current = new StoreSession(this, found.get(), false, true);
-      current.touch(now);
       requestedId = id;
       requestedIdValid = true;
       clientId = id;
-      pending = true;
       break;
     }
     if (current == null && !ids.isEmpty()) {
@@ -292,6 +289,8 @@ public final class RequestSessions {
     StoreSession session = current;
     if (session != null && session.needsSave() && !session.gone && !storeFailed) {
       Optional<String> saved;
+      // a write moves the store's expiry anyway: it records the access too
+      session.touch(now());
       try {
         saved = repository.save(session.snapshot(), session.changedNames(), !session.stored);
       } catch (RuntimeException e) {
