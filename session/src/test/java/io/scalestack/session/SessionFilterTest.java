@@ -16,6 +16,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -235,6 +237,29 @@ class SessionFilterTest {
     assertThat(replies).allSatisfy(reply -> assertThat(reply.join().status()).isEqualTo(204));
     assertThat(browser.get(serverB, "/names").body()).isEqualTo("a0,a1,a2,a3,a4,a5,a6,a7,user");
     assertThat(browser.get(serverA, "/get?name=a5").body()).isEqualTo("String:v5");
+  }
+
+  @Test
+  void aThousandConcurrentRequestsOnOneSessionEachWritingItsOwnAttributeLoseNoUpdate() {
+    Browser browser = new Browser();
+    browser.post(serverA, "/login?user=alice");
+    int requests = 1_000;
+    // all thousand have loaded the session before any of them writes: every write is a delta on a stale copy
+    TestApp.barrier = new CyclicBarrier(requests);
+
+    List<CompletableFuture<Reply>> replies = new ArrayList<>();
+    for (int i = 0; i < requests; i++) {
+      WebServer server = i % 2 == 0 ? serverA : serverB;
+      replies.add(browser.sendAsync(server, "POST", "/concurrent?name=a" + i + "&value=v" + i));
+    }
+
+    assertThat(replies).allSatisfy(reply -> assertThat(reply.join().status()).isEqualTo(204));
+    String stored = redis.hgetall(key(browser.cookie())).keySet().stream()
+        .filter(field -> field.startsWith("attr:a")).sorted().collect(Collectors.joining(","));
+    String expected = IntStream.range(0, requests).mapToObj(i -> "attr:a" + i).sorted()
+        .collect(Collectors.joining(","));
+    assertThat(stored).isEqualTo(expected);
+    assertThat(browser.get(serverB, "/get?name=a999").body()).isEqualTo("String:v999");
   }
 
   @Test

@@ -107,7 +107,7 @@ final class TestApp extends HttpServlet {
           return;
         }
         try {
-          barrier.await(10, TimeUnit.SECONDS);
+          barrier.await(20, TimeUnit.SECONDS);
         } catch (InterruptedException | BrokenBarrierException | TimeoutException e) {
           response.sendError(500, "barrier: " + e);
           return;

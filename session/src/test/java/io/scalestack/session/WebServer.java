@@ -7,6 +7,8 @@ import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.util.VirtualThreads;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.server.ServerConnector;
 
 /** A real Jetty on 127.0.0.1, port 0, with container sessions off, running {@link TestApp} behind a {@link SessionFilter}. */
@@ -16,7 +18,10 @@ final class WebServer implements AutoCloseable {
   private final ServerConnector connector;
 
   private WebServer(SessionFilter filter) throws Exception {
-    server = new Server();
+    // a virtual thread per request, as in the app: a test may hold a thousand requests at a barrier
+    QueuedThreadPool threads = new QueuedThreadPool();
+    threads.setVirtualThreadsExecutor(VirtualThreads.getNamedVirtualThreadsExecutor("test-vt-"));
+    server = new Server(threads);
     connector = new ServerConnector(server);
     connector.setHost("127.0.0.1");
     connector.setPort(0);
