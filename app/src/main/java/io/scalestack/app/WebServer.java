@@ -7,11 +7,14 @@ import io.scalestack.app.internal.PhotoService;
 import io.scalestack.app.internal.Redact;
 import io.scalestack.app.internal.RedisProbe;
 import io.scalestack.observability.Telemetry;
+import io.scalestack.session.LocalSessionRepository;
 import io.scalestack.session.RedisSessionRepository;
+import io.scalestack.session.SessionRepository;
 import io.scalestack.session.SessionFilter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
@@ -23,7 +26,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One stateless web server of the photo service: Jetty 12 with its servlets on virtual threads,
  * accounts in PostgreSQL (HikariCP, schema by Flyway), sessions in Redis through the session
- * module. Several servers may share one database and one Redis; a user logged in through one is
+ * module (or, with the {@code local} and {@code sticky} strategies, in its own memory). Several servers may share one database and one Redis; a user logged in through one is
  * logged in on all.
  *
  * <p>Routes: {@code POST /api/signup}, {@code POST /api/login}, {@code POST /api/logout},
@@ -65,6 +68,7 @@ public final class WebServer implements AutoCloseable {
   private final int poolSize;
   private final int bcryptCost;
   private final Duration sessionMaxInactive;
+  private final String sessionStrategy;
   private final int maxRequestBodyBytes;
   private final Telemetry givenTelemetry;
 
@@ -73,7 +77,7 @@ public final class WebServer implements AutoCloseable {
   private State state = State.NEW;
   private Telemetry ownedTelemetry;
   private HikariDataSource dataSource;
-  private RedisSessionRepository sessions;
+  private SessionRepository sessions;
   private RedisProbe redisProbe;
   private Server server;
   private InetSocketAddress address;
@@ -88,6 +92,7 @@ public final class WebServer implements AutoCloseable {
     this.poolSize = builder.poolSize;
     this.bcryptCost = builder.bcryptCost;
     this.sessionMaxInactive = builder.sessionMaxInactive;
+    this.sessionStrategy = builder.sessionStrategy;
     this.maxRequestBodyBytes = builder.maxRequestBodyBytes;
     this.givenTelemetry = builder.telemetry;
   }
@@ -146,7 +151,10 @@ public final class WebServer implements AutoCloseable {
       throw failure("cannot migrate the schema at " + Redact.uri(jdbcUrl), e);
     }
     try {
-      sessions = RedisSessionRepository.create(redisUri);
+      // local and sticky keep sessions in this server's memory (issue 4, the seeds' first two
+      // strategies); store shares them through Redis, so any server can answer any request
+      sessions = sessionStrategy.equals("store") ? RedisSessionRepository.create(redisUri)
+          : LocalSessionRepository.create();
     } catch (RuntimeException e) {
       throw failure("cannot set up the session store at " + Redact.uri(redisUri), e);
     }
@@ -274,6 +282,7 @@ public final class WebServer implements AutoCloseable {
     private int poolSize = 10;
     private int bcryptCost = 10;
     private Duration sessionMaxInactive = Duration.ofMinutes(30);
+    private String sessionStrategy = "store";
     private int maxRequestBodyBytes = 16 * 1024;
     private Telemetry telemetry;
 
@@ -353,6 +362,20 @@ public final class WebServer implements AutoCloseable {
         throw new IllegalArgumentException("bcryptCost: " + bcryptCost + " (expected: 4..31)");
       }
       this.bcryptCost = bcryptCost;
+      return this;
+    }
+
+    /**
+     * Where sessions live: {@code store} (Redis, the default), {@code local} or {@code sticky}
+     * (this server's memory; sticky means the balancer pins each user to one server).
+     */
+    public Builder sessionStrategy(String sessionStrategy) {
+      Objects.requireNonNull(sessionStrategy, "sessionStrategy");
+      if (!List.of("store", "local", "sticky").contains(sessionStrategy)) {
+        throw new IllegalArgumentException(
+            "sessionStrategy: '" + sessionStrategy + "' (expected: store, local or sticky)");
+      }
+      this.sessionStrategy = sessionStrategy;
       return this;
     }
 

@@ -6,6 +6,7 @@ import io.scalestack.balancer.LbConfig;
 import io.scalestack.balancer.LoadBalancer;
 import io.scalestack.balancer.Mode;
 import io.scalestack.balancer.Pool;
+import io.scalestack.balancer.Sticky;
 import io.scalestack.balancer.ProxyProtocol;
 import io.scalestack.observability.Telemetry;
 import java.io.PrintWriter;
@@ -57,6 +58,9 @@ final class LbCommand implements Callable<Integer> {
 
   @Option(names = "--send-proxy-protocol", description = "v1 or v2: write a PROXY protocol header first on each backend connection (tcp mode; without -c, else sendProxyProtocol in lb.yaml).")
   String sendProxyProtocol;
+
+  @Option(names = "--sticky", description = "Session persistence for the pool: insert:COOKIE (the balancer's own signed cookie), prefix:COOKIE (on the application's cookie) or source (client address); without -c.")
+  String sticky;
 
   @Option(names = "--health-type", description = "http (GET --health-path) or tcp (a connect) (default: http, tcp with --mode tcp).")
   String healthType;
@@ -132,13 +136,20 @@ final class LbCommand implements Callable<Integer> {
       if (all || given("--algorithm")) {
         builder.algorithm(Algorithm.parse(algorithm));
       }
-      if (sendProxyProtocol != null) {
+      if (sendProxyProtocol != null || sticky != null) {
+        String flag = sendProxyProtocol != null ? "--send-proxy-protocol" : "--sticky";
         if (!all) {
-          throw new IllegalArgumentException("--send-proxy-protocol: given with -c (expected: sendProxyProtocol in the"
-              + " pool of lb.yaml)");
+          throw new IllegalArgumentException(flag + ": given with -c (expected: "
+              + (sendProxyProtocol != null ? "sendProxyProtocol" : "sticky") + " in the pool of lb.yaml)");
         }
-        builder.pool(Pool.builder(Pool.DEFAULT).algorithm(Algorithm.parse(algorithm))
-            .sendProxyProtocol(ProxyProtocol.parse(sendProxyProtocol)).build());
+        Pool.Builder pool = Pool.builder(Pool.DEFAULT).algorithm(Algorithm.parse(algorithm));
+        if (sendProxyProtocol != null) {
+          pool.sendProxyProtocol(ProxyProtocol.parse(sendProxyProtocol));
+        }
+        if (sticky != null) {
+          pool.sticky(Sticky.parse(sticky));
+        }
+        builder.pool(pool.build());
       }
       if (all || given("--retries")) {
         builder.retries(retries);

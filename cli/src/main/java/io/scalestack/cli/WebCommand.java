@@ -31,6 +31,10 @@ final class WebCommand implements Callable<Integer> {
   @Option(names = "--bcrypt-cost", defaultValue = "10", description = "bcrypt cost (log2 rounds).")
   int bcryptCost;
 
+  @Option(names = "--session-strategy", defaultValue = "store",
+      description = "Where sessions live: store (Redis, shared by every web server), local (this server's memory) or sticky (local, with the balancer pinning each user to one server) (default: ${DEFAULT-VALUE}).")
+  String sessionStrategy;
+
   @Option(names = "--session-max-inactive-seconds", defaultValue = "1800")
   long sessionMaxInactiveSeconds;
 
@@ -46,18 +50,23 @@ final class WebCommand implements Callable<Integer> {
     // The password comes through the environment so that it does not show in `ps`.
     String password = System.getenv().getOrDefault("SCALESTACK_DB_PASSWORD", "scalestack");
     Telemetry telemetry = Telemetry.forMember(name);
-    WebServer server = WebServer.builder()
-        .memberName(name)
-        .listen(Addresses.parse("--listen", listen))
-        .jdbcUrl(jdbcUrl)
-        .dbUser(dbUser)
-        .dbPassword(password)
-        .redisUri(redis)
-        .bcryptCost(bcryptCost)
-        .sessionMaxInactive(Duration.ofSeconds(sessionMaxInactiveSeconds))
-        .telemetry(telemetry)
-        .build()
-        .start();
+    WebServer.Builder builder;
+    try {
+      builder = WebServer.builder()
+          .memberName(name)
+          .listen(Addresses.parse("--listen", listen))
+          .jdbcUrl(jdbcUrl)
+          .dbUser(dbUser)
+          .dbPassword(password)
+          .redisUri(redis)
+          .sessionStrategy(sessionStrategy)
+          .bcryptCost(bcryptCost)
+          .sessionMaxInactive(Duration.ofSeconds(sessionMaxInactiveSeconds))
+          .telemetry(telemetry);
+    } catch (IllegalArgumentException e) { // a flag out of range, named with what it expects
+      throw new BadInputException(e.getMessage(), e);
+    }
+    WebServer server = builder.build().start();
     MemberRuntime.runUntilStopped(name, parentPid, server);
     return 0;
   }

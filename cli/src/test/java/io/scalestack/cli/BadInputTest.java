@@ -44,6 +44,18 @@ class BadInputTest {
   }
 
   @Test
+  void badStickyOrSessionStrategyFlagIsBadInput() {
+    Result sticky = run("lb", "--backend", "127.0.0.1:1", "--sticky", "cookie");
+    assertThat(sticky.code()).isEqualTo(2);
+    assertThat(sticky.err()).contains("sticky: 'cookie' (expected: insert:COOKIE, prefix:COOKIE or source)");
+
+    Result strategy = run("web", "--name", "web-x", "--listen", "127.0.0.1:1", "--jdbc-url", "jdbc:postgresql://127.0.0.1:1/x",
+        "--redis", "redis://127.0.0.1:1", "--session-strategy", "cookies");
+    assertThat(strategy.code()).isEqualTo(2);
+    assertThat(strategy.err()).contains("sessionStrategy: 'cookies' (expected: store, local or sticky)");
+  }
+
+  @Test
   void missingConfigFileIsBadInput() {
     Result result = run("up", "-c", dir.resolve("absent.yaml").toString());
 

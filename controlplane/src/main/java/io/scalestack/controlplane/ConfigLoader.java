@@ -104,7 +104,8 @@ public final class ConfigLoader {
     YamlSection session = top.section("session");
     TopologyConfig.Session sessions =
         new TopologyConfig.Session(
-            session.oneOf("strategy", "shared-store", "shared-store"),
+            // "shared-store", the name before issue 4, stays accepted as "store"
+            session.oneOf("strategy", "store", "store", "shared-store", "local", "sticky").replace("shared-store", "store"),
             Duration.ofSeconds(session.integer("maxInactiveSeconds", 1800, 1, 30 * 24 * 3600)));
     session.finish();
 

@@ -46,6 +46,8 @@ public final class Supervisor implements AutoCloseable {
 
   /** The name of the web pool, for {@link #scale(String, int)}. */
   public static final String WEB_POOL = "web";
+  /** The balancer's cookie that pins a user to a web server with the {@code sticky} strategy. */
+  static final String STICKY_COOKIE = "SCALESTACK_SERVER";
 
   private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
   /** An external engine is already running, or should be: do not wait long for it. */
@@ -281,6 +283,10 @@ public final class Supervisor implements AutoCloseable {
         "--fall", String.valueOf(lb.fall()),
         "--log-file", home.resolve("logs/lb.log").toString(),
         "--parent-pid", String.valueOf(ProcessHandle.current().pid())));
+    if (config.session().strategy().equals("sticky")) {
+      // sessions live in each web server's memory: the balancer pins every user to one server
+      args.addAll(List.of("--sticky", "insert:" + STICKY_COOKIE));
+    }
     if (lb.retryIdempotent()) {
       // The photo service's GET, PUT and DELETE are idempotent: a web server killed mid-request costs nobody an error.
       args.add("--retry-idempotent");
@@ -300,6 +306,7 @@ public final class Supervisor implements AutoCloseable {
         "--db-user", config.postgres().user(),
         "--redis", "redis://" + address(redisAddress),
         "--bcrypt-cost", String.valueOf(config.web().bcryptCost()),
+        "--session-strategy", config.session().strategy(),
         "--session-max-inactive-seconds", String.valueOf(config.session().maxInactive().toSeconds()),
         "--log-file", home.resolve("logs/" + name + ".log").toString(),
         "--parent-pid", String.valueOf(ProcessHandle.current().pid()));

@@ -59,7 +59,10 @@ public record TopologyConfig(
     }
   }
 
-  /** How web servers keep sessions. Only {@code shared-store} (Redis) exists so far. */
+  /**
+   * How web servers keep sessions: {@code store} (Redis, shared), {@code local} (each server's
+   * memory) or {@code sticky} (local, and the balancer pins each user to one server).
+   */
   public record Session(String strategy, Duration maxInactive) {}
 
   /**

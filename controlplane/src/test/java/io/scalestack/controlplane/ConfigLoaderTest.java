@@ -22,8 +22,19 @@ class ConfigLoaderTest {
     assertThat(config.web().address(3).getHostString()).isEqualTo("127.0.1.13");
     assertThat(config.redis().listen().getPort()).isEqualTo(16379);
     assertThat(config.postgres().listen().getPort()).isEqualTo(15432);
-    assertThat(config.session().strategy()).isEqualTo("shared-store");
+    assertThat(config.session().strategy()).isEqualTo("store");
     assertThat(ConfigLoader.defaults()).isEqualTo(config);
+  }
+
+  @Test
+  void sessionStrategyIsStoreLocalOrStickyAndTheOldNameMeansStore() {
+    assertThat(ConfigLoader.parse("s.yaml", "session:\n  strategy: local\n").session().strategy()).isEqualTo("local");
+    assertThat(ConfigLoader.parse("s.yaml", "session:\n  strategy: sticky\n").session().strategy()).isEqualTo("sticky");
+    assertThat(ConfigLoader.parse("s.yaml", "session:\n  strategy: shared-store\n").session().strategy())
+        .isEqualTo("store");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ConfigLoader.parse("s.yaml", "session:\n  strategy: cookies\n"))
+        .hasMessageContaining("session.strategy: cookies (expected: one of store, shared-store, local, sticky)");
   }
 
   @Test
