@@ -1,6 +1,7 @@
 package io.scalestack.session;
 
 import java.io.IOException;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -59,22 +60,36 @@ final class Browser {
   }
 
   Reply send(WebServer server, String method, String path) {
+    return send(method, server.uri(path));
+  }
+
+  /** GET of an absolute URI, for servers other than {@link WebServer}. */
+  Reply get(URI uri) {
+    return send("GET", uri);
+  }
+
+  /** POST of an absolute URI, for servers other than {@link WebServer}. */
+  Reply post(URI uri) {
+    return send("POST", uri);
+  }
+
+  Reply send(String method, URI uri) {
     try {
-      return remember(CLIENT.send(request(server, method, path), HttpResponse.BodyHandlers.ofString()));
+      return remember(CLIENT.send(request(method, uri), HttpResponse.BodyHandlers.ofString()));
     } catch (IOException e) {
-      throw new AssertionError(method + " " + path + ": " + e, e);
+      throw new AssertionError(method + " " + uri + ": " + e, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new AssertionError(method + " " + path + ": interrupted", e);
+      throw new AssertionError(method + " " + uri + ": interrupted", e);
     }
   }
 
   CompletableFuture<Reply> sendAsync(WebServer server, String method, String path) {
-    return CLIENT.sendAsync(request(server, method, path), HttpResponse.BodyHandlers.ofString()).thenApply(this::remember);
+    return CLIENT.sendAsync(request(method, server.uri(path)), HttpResponse.BodyHandlers.ofString()).thenApply(this::remember);
   }
 
-  private HttpRequest request(WebServer server, String method, String path) {
-    HttpRequest.Builder builder = HttpRequest.newBuilder(server.uri(path))
+  private HttpRequest request(String method, URI uri) {
+    HttpRequest.Builder builder = HttpRequest.newBuilder(uri)
         .timeout(Duration.ofSeconds(20))
         .method(method, HttpRequest.BodyPublishers.noBody());
     String current = cookie;
