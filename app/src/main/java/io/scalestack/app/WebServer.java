@@ -1,18 +1,23 @@
 package io.scalestack.app;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.scalestack.app.internal.Database;
 import io.scalestack.app.internal.JettyServers;
 import io.scalestack.app.internal.PhotoService;
 import io.scalestack.app.internal.Redact;
 import io.scalestack.app.internal.RedisProbe;
 import io.scalestack.observability.Telemetry;
+import io.scalestack.session.ClusteredSessionRepository;
 import io.scalestack.session.LocalSessionRepository;
 import io.scalestack.session.RedisSessionRepository;
 import io.scalestack.session.SessionRepository;
 import io.scalestack.session.SessionFilter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -69,6 +74,8 @@ public final class WebServer implements AutoCloseable {
   private final int bcryptCost;
   private final Duration sessionMaxInactive;
   private final String sessionStrategy;
+  private final ClusteredSessionRepository.Replication sessionReplication;
+  private final Path sessionClusterDirectory;
   private final int maxRequestBodyBytes;
   private final Telemetry givenTelemetry;
 
@@ -93,8 +100,28 @@ public final class WebServer implements AutoCloseable {
     this.bcryptCost = builder.bcryptCost;
     this.sessionMaxInactive = builder.sessionMaxInactive;
     this.sessionStrategy = builder.sessionStrategy;
+    this.sessionReplication = builder.sessionReplication;
+    this.sessionClusterDirectory = builder.sessionClusterDirectory;
     this.maxRequestBodyBytes = builder.maxRequestBodyBytes;
     this.givenTelemetry = builder.telemetry;
+  }
+
+  // what `scalestack experiment sessions` reads from each server: sessions held here, cluster traffic
+  private static void registerSessionMetrics(SessionRepository sessions, MeterRegistry registry) {
+    if (sessions instanceof LocalSessionRepository local) {
+      Gauge.builder("scalestack_session_local_sessions", local, LocalSessionRepository::size)
+          .description("Sessions held in this server's memory").register(registry);
+    } else if (sessions instanceof ClusteredSessionRepository cluster) {
+      Gauge.builder("scalestack_session_local_sessions", cluster,
+              ClusteredSessionRepository::localSessions)
+          .description("Sessions held in this server's memory").register(registry);
+      FunctionCounter.builder("scalestack_session_cluster_sent_bytes", cluster,
+              ClusteredSessionRepository::bytesSent)
+          .baseUnit("bytes").description("Session replication bytes sent to other servers").register(registry);
+      FunctionCounter.builder("scalestack_session_cluster_sent_messages", cluster,
+              ClusteredSessionRepository::messagesSent)
+          .description("Session replication messages sent to other servers").register(registry);
+    }
   }
 
   /** A builder; {@code memberName}, {@code jdbcUrl}, {@code dbUser}, {@code dbPassword} and {@code redisUri} are required. */
@@ -153,11 +180,19 @@ public final class WebServer implements AutoCloseable {
     try {
       // local and sticky keep sessions in this server's memory (issue 4, the seeds' first two
       // strategies); store shares them through Redis, so any server can answer any request
-      sessions = sessionStrategy.equals("store") ? RedisSessionRepository.create(redisUri)
-          : LocalSessionRepository.create();
+      sessions = switch (sessionStrategy) {
+        case "store" -> RedisSessionRepository.create(redisUri);
+        case "clustered" -> ClusteredSessionRepository.builder()
+            .memberName(memberName)
+            .replication(sessionReplication)
+            .discoveryDirectory(sessionClusterDirectory)
+            .build();
+        default -> LocalSessionRepository.create();
+      };
     } catch (RuntimeException e) {
-      throw failure("cannot set up the session store at " + Redact.uri(redisUri), e);
+      throw failure("cannot set up the session store (" + sessionStrategy + ") at " + Redact.uri(redisUri), e);
     }
+    registerSessionMetrics(sessions, telemetry.registry());
     redisProbe = new RedisProbe(redisUri, REDIS_PROBE_TIMEOUT);
     SessionFilter sessionFilter =
         SessionFilter.builder()
@@ -283,6 +318,9 @@ public final class WebServer implements AutoCloseable {
     private int bcryptCost = 10;
     private Duration sessionMaxInactive = Duration.ofMinutes(30);
     private String sessionStrategy = "store";
+    private ClusteredSessionRepository.Replication sessionReplication = ClusteredSessionRepository.Replication.BACKUP;
+    private Path sessionClusterDirectory =
+        Path.of(System.getProperty("java.io.tmpdir"), "scalestack-session-cluster-" + System.getProperty("user.name"));
     private int maxRequestBodyBytes = 16 * 1024;
     private Telemetry telemetry;
 
@@ -371,11 +409,28 @@ public final class WebServer implements AutoCloseable {
      */
     public Builder sessionStrategy(String sessionStrategy) {
       Objects.requireNonNull(sessionStrategy, "sessionStrategy");
-      if (!List.of("store", "local", "sticky").contains(sessionStrategy)) {
+      if (!List.of("store", "local", "sticky", "clustered").contains(sessionStrategy)) {
         throw new IllegalArgumentException(
-            "sessionStrategy: '" + sessionStrategy + "' (expected: store, local or sticky)");
+            "sessionStrategy: '" + sessionStrategy + "' (expected: store, local, sticky or clustered)");
       }
       this.sessionStrategy = sessionStrategy;
+      return this;
+    }
+
+    /**
+     * For the {@code clustered} strategy: {@code backup} or {@code all}, and the directory in which
+     * the web servers of one machine find each other (default: a temporary one per user).
+     */
+    public Builder sessionCluster(String replication, Path discoveryDirectory) {
+      this.sessionReplication = switch (Objects.requireNonNull(replication, "replication")) {
+        case "backup" -> ClusteredSessionRepository.Replication.BACKUP;
+        case "all" -> ClusteredSessionRepository.Replication.ALL;
+        default -> throw new IllegalArgumentException(
+            "sessionReplication: '" + replication + "' (expected: backup or all)");
+      };
+      if (discoveryDirectory != null) {
+        this.sessionClusterDirectory = discoveryDirectory;
+      }
       return this;
     }
 

@@ -35,6 +35,14 @@ final class WebCommand implements Callable<Integer> {
       description = "Where sessions live: store (Redis, shared by every web server), local (this server's memory) or sticky (local, with the balancer pinning each user to one server) (default: ${DEFAULT-VALUE}).")
   String sessionStrategy;
 
+  @Option(names = "--session-replication", defaultValue = "backup",
+      description = "clustered only: backup (two copies of each session) or all (every server holds all) (default: ${DEFAULT-VALUE}).")
+  String sessionReplication;
+
+  @Option(names = "--session-cluster-dir",
+      description = "clustered only: directory where the web servers of one machine find each other.")
+  Path sessionClusterDir;
+
   @Option(names = "--session-max-inactive-seconds", defaultValue = "1800")
   long sessionMaxInactiveSeconds;
 
@@ -60,6 +68,7 @@ final class WebCommand implements Callable<Integer> {
           .dbPassword(password)
           .redisUri(redis)
           .sessionStrategy(sessionStrategy)
+          .sessionCluster(sessionReplication, sessionClusterDir)
           .bcryptCost(bcryptCost)
           .sessionMaxInactive(Duration.ofSeconds(sessionMaxInactiveSeconds))
           .telemetry(telemetry);

@@ -105,7 +105,9 @@ public final class ConfigLoader {
     TopologyConfig.Session sessions =
         new TopologyConfig.Session(
             // "shared-store", the name before issue 4, stays accepted as "store"
-            session.oneOf("strategy", "store", "store", "shared-store", "local", "sticky").replace("shared-store", "store"),
+            session.oneOf("strategy", "store", "store", "shared-store", "local", "sticky", "clustered")
+                .replace("shared-store", "store"),
+            session.oneOf("replication", "backup", "backup", "all"),
             Duration.ofSeconds(session.integer("maxInactiveSeconds", 1800, 1, 30 * 24 * 3600)));
     session.finish();
 

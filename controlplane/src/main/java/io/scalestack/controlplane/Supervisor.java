@@ -307,6 +307,8 @@ public final class Supervisor implements AutoCloseable {
         "--redis", "redis://" + address(redisAddress),
         "--bcrypt-cost", String.valueOf(config.web().bcryptCost()),
         "--session-strategy", config.session().strategy(),
+        "--session-replication", config.session().replication(),
+        "--session-cluster-dir", home.resolve("session-cluster").toString(),
         "--session-max-inactive-seconds", String.valueOf(config.session().maxInactive().toSeconds()),
         "--log-file", home.resolve("logs/" + name + ".log").toString(),
         "--parent-pid", String.valueOf(ProcessHandle.current().pid()));

@@ -61,9 +61,11 @@ public record TopologyConfig(
 
   /**
    * How web servers keep sessions: {@code store} (Redis, shared), {@code local} (each server's
-   * memory) or {@code sticky} (local, and the balancer pins each user to one server).
+   * memory), {@code sticky} (local, and the balancer pins each user to one server) or {@code
+   * clustered} (the web servers replicate sessions to each other; {@code replication} {@code
+   * backup}: two copies of each, {@code all}: every server holds all).
    */
-  public record Session(String strategy, Duration maxInactive) {}
+  public record Session(String strategy, String replication, Duration maxInactive) {}
 
   /**
    * The Redis engine. {@code mode} is {@code embedded} (the binary shipped in a Maven Central

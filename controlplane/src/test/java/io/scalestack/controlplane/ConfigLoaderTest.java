@@ -34,7 +34,7 @@ class ConfigLoaderTest {
         .isEqualTo("store");
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () -> ConfigLoader.parse("s.yaml", "session:\n  strategy: cookies\n"))
-        .hasMessageContaining("session.strategy: cookies (expected: one of store, shared-store, local, sticky)");
+        .hasMessageContaining("session.strategy: cookies (expected: one of store, shared-store, local, sticky, clustered)");
   }
 
   @Test
