@@ -118,6 +118,8 @@ public final class WebServer implements AutoCloseable {
       FunctionCounter.builder("scalestack_session_cluster_sent_bytes", cluster,
               ClusteredSessionRepository::bytesSent)
           .baseUnit("bytes").description("Session replication bytes sent to other servers").register(registry);
+      Gauge.builder("scalestack_session_cluster_members", cluster, ClusteredSessionRepository::members)
+          .description("Web servers in the session cluster as this one sees it").register(registry);
       FunctionCounter.builder("scalestack_session_cluster_sent_messages", cluster,
               ClusteredSessionRepository::messagesSent)
           .description("Session replication messages sent to other servers").register(registry);

@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
       DownCommand.class,
       ChaosCommand.class,
       ScaleCommand.class,
+      ExperimentCommand.class,
       LbCommand.class,
       WebCommand.class,
       CommandLine.HelpCommand.class
