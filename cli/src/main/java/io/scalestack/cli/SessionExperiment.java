@@ -63,6 +63,7 @@ final class SessionExperiment {
   /** What one strategy's run measured. */
   record Row(String strategy, long requests, long failedRequests, long loggedIn, long lostOnKill,
       long failedDuringKill, double roundTripsPerRequest, double redisCommandsPerRequest, double networkBytesPerRequest,
+      double networkBytesPerLogin,
       Map<String, Long> sessionsHeld, long newServerMillis, long aliveBeforeScaleIn, long lostOnScaleIn) {}
 
   private record User(String name, long id, Map<String, String> cookies) {}
@@ -112,20 +113,25 @@ final class SessionExperiment {
 
   private Row measure(Supervisor supervisor, StatefulRedisConnection<String, String> redis) throws Exception {
     say("signing up and logging in %d users", userCount);
+    long loginBytesBefore = sessionBytes(supervisor, redis);
     List<User> users = logIn(userCount, "u");
+    // a login writes a new session: what that costs the store's or the cluster's network
+    double bytesPerLogin = ratio(sessionBytes(supervisor, redis) - loginBytesBefore, userCount);
     long loggedIn = users.size();
 
     // traffic: what each request costs the store or the cluster, and how many fail
     Map<String, Long> commandsBefore = commandCalls(redis);
+    long servedBefore = meRequestsServed(supervisor);
     long netBefore = redisNetBytes(redis);
     long clusterBefore = clusterBytes(supervisor);
     say("traffic for %d s", trafficSeconds);
     long[] steady = traffic(users, Duration.ofSeconds(trafficSeconds), null);
     Map<String, Long> commandsAfter = commandCalls(redis);
-    long requests = steady[0];
+    // per request as the web servers counted them: a client retry or a balancer retry is a request too
+    long requests = meRequestsServed(supervisor) - servedBefore;
     long roundTrips = delta(commandsBefore, commandsAfter, Set.of("evalsha", "eval"));
     long commands = delta(commandsBefore, commandsAfter, null);
-    long networkBytes = strategy.equals("store") ? redisNetBytes(redis) - netBefore : clusterBytes(supervisor) - clusterBefore;
+    long networkBytes = sessionBytes(supervisor, redis) - (strategy.equals("store") ? netBefore : clusterBefore);
     Map<String, Long> held = sessionsHeld(supervisor);
 
     // kill -9 web-2 under the same traffic
@@ -149,8 +155,9 @@ final class SessionExperiment {
     supervisor.scale("web", WEB_SERVERS);
     long lostOnScaleIn = aliveBefore.size() - alive(aliveBefore);
 
-    return new Row(strategy, requests + duringKill[0], steady[1] + duringKill[1], loggedIn, lostOnKill, duringKill[1],
-        ratio(roundTrips, requests), ratio(commands, requests), ratio(networkBytes, requests), held, newServerMillis,
+    return new Row(strategy, steady[0] + duringKill[0], steady[1] + duringKill[1], loggedIn, lostOnKill, duringKill[1],
+        ratio(roundTrips, requests), ratio(commands, requests), ratio(networkBytes, requests), bytesPerLogin, held,
+        newServerMillis,
         aliveBefore.size(), lostOnScaleIn);
   }
 
@@ -374,6 +381,36 @@ final class SessionExperiment {
     return sum;
   }
 
+  /** GET /api/me requests the web servers handled (their http_server_requests metric, all statuses). */
+  private long meRequestsServed(Supervisor supervisor) {
+    long sum = 0;
+    for (MemberStatus member : supervisor.members()) {
+      if (!member.role().equals("web") || member.state() != MemberStatus.MemberState.HEALTHY) {
+        continue;
+      }
+      try {
+        String body = http.send(HttpRequest.newBuilder(URI.create("http://" + member.address() + "/metrics"))
+            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        for (String line : body.split("\n")) {
+          if (line.startsWith("http_server_requests_seconds_count{") && line.contains("method=\"GET\"")
+              && line.contains("route=\"/api/me\"")) {
+            sum += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+          }
+        }
+      } catch (IOException e) {
+        say("no metrics from %s: %s", member.name(), e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return sum;
+  }
+
+  /** Redis's network bytes for the store, the cluster's replication bytes otherwise. */
+  private long sessionBytes(Supervisor supervisor, StatefulRedisConnection<String, String> redis) {
+    return strategy.equals("store") ? redisNetBytes(redis) : clusterBytes(supervisor);
+  }
+
   private long clusterBytes(Supervisor supervisor) {
     return webMetrics(supervisor, "scalestack_session_cluster_sent_bytes_total").values().stream().mapToLong(Long::longValue).sum();
   }
@@ -446,26 +483,29 @@ final class SessionExperiment {
     long perSession = bytesPerSession();
     out.printf("== scalestack experiment sessions: %d users, %d s of traffic per phase, 3 web servers, %s%n", users,
         trafficSeconds, Instant.now());
-    out.printf("%-17s %9s %9s %9s %9s %8s %8s %10s %-26s %8s %8s %8s %9s %9s%n", "strategy", "requests", "failed",
-        "lost:kill", "fail:kill", "RT/req", "cmd/req", "bytes/req", "sessions held per server", "mem 1k", "mem 10k",
+    out.printf("%-17s %9s %9s %9s %9s %8s %8s %10s %11s %-26s %8s %8s %8s %9s %9s%n", "strategy", "requests", "failed",
+        "lost:kill", "fail:kill", "RT/req", "cmd/req", "bytes/req", "bytes/login", "sessions held per server", "mem 1k", "mem 10k",
         "mem 100k", "new srv", "lost:in");
     for (Row row : rows) {
       long held = row.sessionsHeld().values().stream().mapToLong(Long::longValue).max().orElse(0);
       // the share of all sessions the fullest server holds, from the run, scaled to 1k/10k/100k
       double share = row.loggedIn() == 0 ? 0 : Math.min(1.0, (double) held / row.loggedIn());
-      out.printf("%-17s %9d %9d %9s %9d %8.2f %8.2f %10.0f %-26s %8s %8s %8s %7d ms %9s%n",
+      out.printf("%-17s %9d %9d %9s %9d %8.2f %8.2f %10.0f %11.0f %-26s %8s %8s %8s %7d ms %9s%n",
           row.strategy(), row.requests(), row.failedRequests(), row.lostOnKill() + "/" + row.loggedIn(),
           row.failedDuringKill(), row.roundTripsPerRequest(), row.redisCommandsPerRequest(), row.networkBytesPerRequest(),
+          row.networkBytesPerLogin(),
           row.sessionsHeld().values().toString(), mib(share * 1_000 * perSession), mib(share * 10_000 * perSession),
           mib(share * 100_000 * perSession), row.newServerMillis(), row.lostOnScaleIn() + "/" + row.aliveBeforeScaleIn());
     }
     out.printf("columns: requests = GET /api/me through the balancer over both traffic phases; failed = not 200 as the%n"
         + "  user (401: the server that answered has no session for the cookie); lost:kill = users whose session no%n"
         + "  longer answers (3 tries) after kill -9 of web-2, of those logged in; fail:kill = failed requests in the%n"
-        + "  phase with the kill; RT/req = Redis round trips (EVALSHA) per request, cmd/req = Redis commands per%n"
+        + "  phase with the kill; RT/req = Redis round trips (EVALSHA) per request the web servers handled (their%n"
+        + "  own count), cmd/req = Redis commands per%n"
         + "  request (scripts' inner commands included, health PINGs not), both from INFO commandstats; bytes/req =%n"
         + "  Redis network bytes in+out (INFO stats) or cluster replication bytes sent (web servers' metrics) per%n"
-        + "  request; sessions held per server = each web server's scalestack_session_local_sessions after the first%n"
+        + "  request (reads); bytes/login = the same per signup + login (the login writes the new session);%n"
+        + "  sessions held per server = each web server's scalestack_session_local_sessions after the first%n"
         + "  phase; mem = heap of the fullest server for 1k/10k/100k sessions (its share in this run x %d bytes per%n"
         + "  session, measured in this JVM); new srv = from the scale-out call to web-4's first answer; lost:in =%n"
         + "  users whose session stops answering when web-4 is removed, of those answering before.%n", perSession);
