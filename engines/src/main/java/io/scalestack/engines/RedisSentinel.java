@@ -170,6 +170,40 @@ public final class RedisSentinel implements AutoCloseable {
     throw new EngineException("Sentinel at " + address() + ": SENTINEL get-master-addr-by-name answered " + reply);
   }
 
+  /**
+   * How many replicas of the primary this Sentinel knows ({@code SENTINEL replicas}); a failover
+   * needs at least one.
+   *
+   * @throws EngineException if the Sentinel does not answer
+   */
+  public int knownReplicas() {
+    return listSize("replicas");
+  }
+
+  /**
+   * How many other Sentinels watching the same primary this one has discovered ({@code SENTINEL
+   * sentinels}; they find each other through the primary within a few seconds). A failover needs
+   * a majority of all Sentinels to vote, so wait for {@code n - 1} before relying on one.
+   *
+   * @throws EngineException if the Sentinel does not answer
+   */
+  public int knownSentinels() {
+    return listSize("sentinels");
+  }
+
+  private int listSize(String what) {
+    Object reply;
+    try {
+      reply = Resp.command(address(), QUERY_TIMEOUT, "SENTINEL", what, masterName);
+    } catch (IOException e) {
+      throw new EngineException("Sentinel at " + address() + ": SENTINEL " + what + " failed: " + e, e);
+    }
+    if (reply instanceof List<?> list) {
+      return list.size();
+    }
+    throw new EngineException("Sentinel at " + address() + ": SENTINEL " + what + " answered " + reply);
+  }
+
   /** The address the Sentinel listens on; with port 0, the port chosen when it started. */
   public InetSocketAddress address() {
     return process.address();

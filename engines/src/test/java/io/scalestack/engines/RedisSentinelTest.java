@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.scalestack.engines.internal.Resp;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,8 +75,8 @@ class RedisSentinelTest {
     await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
       for (RedisSentinel sentinel : sentinels) {
         assertThat(sentinel.primaryAddress()).contains(primary.address());
-        assertThat(count(sentinel, "replicas")).isEqualTo(1);
-        assertThat(count(sentinel, "sentinels")).isEqualTo(2);
+        assertThat(sentinel.knownReplicas()).isEqualTo(1);
+        assertThat(sentinel.knownSentinels()).isEqualTo(2);
       }
     });
 
@@ -121,10 +120,5 @@ class RedisSentinelTest {
     RedisServer server = builder.engineCache(engineCache()).build().start();
     started.add(server);
     return server;
-  }
-
-  private static int count(RedisSentinel sentinel, String what) throws Exception {
-    Object reply = Resp.command(sentinel.address(), Duration.ofSeconds(2), "SENTINEL", what, sentinel.masterName());
-    return ((List<?>) reply).size();
   }
 }
