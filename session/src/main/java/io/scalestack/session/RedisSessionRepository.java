@@ -575,12 +575,17 @@ public final class RedisSessionRepository implements SessionRepository {
      * Every {@code save}, {@code changeId} and {@code delete} is followed by {@code WAIT 1
      * <replicaAckTimeout>} on the same connection, and fails with a {@link SessionStoreException}
      * unless at least one replica acknowledged it; so a write the request acknowledges survives
-     * the primary's failure (as long as a replica that has it is promoted, which Sentinel does
-     * with one replica, and prefers with several — the most up to date). Costs a second round
-     * trip per write plus the replica's replication delay, and writes fail while no replica is
-     * connected (run two replicas, so that one remains after a failover). A failed write may still
-     * have been applied: failing means "not known to be durable", not "rolled back". Reads, and
-     * the access time a read records, are not waited for.
+     * the primary's failure as long as a replica that has it is promoted. With one replica that
+     * is certain, but after a failover no replica is left and every write fails until one joins.
+     * With two (what {@code session.ha} runs), writes resume once the other replica follows the
+     * new primary; Sentinel promotes the replica with the highest replication offset it last saw
+     * (INFO, refreshed every second during a failover), so a write that only the other replica
+     * had acknowledged within that last second could in principle still be lost — a window the
+     * failover test has not hit. Costs a second round trip per write (the {@code WAIT}, which
+     * returns once the replica acknowledged: about a replication round trip, sub-millisecond on
+     * one host) and, with a replica down, up to {@link Builder#replicaAckTimeout} per write before
+     * it fails. A failed write may still have been applied: failing means "not known to be
+     * durable", not "rolled back". Reads, and the access time a read records, are not waited for.
      */
     REPLICA_ACK
   }

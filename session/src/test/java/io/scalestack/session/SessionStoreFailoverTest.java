@@ -12,11 +12,16 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import ch.qos.logback.classic.Level;
@@ -115,25 +120,42 @@ class SessionStoreFailoverTest {
         .durability(durability)
         .build());
     WebServer server = started(WebServer.start(SessionFilter.builder().repository(repository).build()));
+    String saveCost = saveCost(repository);
 
-    Load load = new Load(server);
+    Load load = new Load(server, saveCost);
     load.start();
     try {
       await().atMost(Duration.ofSeconds(20))
           .until(() -> load.loggedIn.get() == USERS && load.acknowledged.size() >= USERS * 20);
       long killedAt = System.nanoTime();
+      // Samples (every 5 ms) when the Sentinel a client asks first names another primary: Sentinel's share of the outage.
+      AtomicLong switchedAt = new AtomicLong();
+      Thread watcher = Thread.ofVirtual().start(() -> {
+        while (switchedAt.get() == 0 && !Thread.currentThread().isInterrupted()) {
+          try {
+            if (!sentinels.get(0).primaryAddress().orElseThrow().equals(primary.address())) {
+              switchedAt.set(System.nanoTime());
+            }
+          } catch (RuntimeException e) {
+            // a Sentinel busy failing over may time out a query; sample again
+          }
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+      });
       primary.kill();
       // Run on until every user has kept succeeding for a while, so that "served again" is stable.
       await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
           .until(() -> load.succeedingSince(killedAt) > TimeUnit.SECONDS.toNanos(3));
       load.stop();
-      return outcome(durability, load, killedAt, sentinels);
+      watcher.interrupt();
+      return outcome(durability, load, killedAt, switchedAt.get(), sentinels);
     } finally {
       load.stop();
     }
   }
 
-  private Outcome outcome(Durability durability, Load load, long killedAt, List<RedisSentinel> sentinels) {
+  private Outcome outcome(Durability durability, Load load, long killedAt, long switchedAt,
+      List<RedisSentinel> sentinels) {
     List<Request> requests = new ArrayList<>(load.requests);
     List<Request> failed = requests.stream().filter(r -> !r.ok()).toList();
     long lastFailureEnd = failed.stream().mapToLong(Request::end).max().orElse(killedAt);
@@ -154,10 +176,12 @@ class SessionStoreFailoverTest {
     }
     String report = String.format(
         "failover (%s): first success %.2f s after kill -9 (every request succeeded from then on);"
+            + " the first Sentinel named the new primary at %.2f s;"
             + " %d of %d requests failed during the failover (statuses %s), slowest request %d ms;"
             + " primary now %s; acknowledged writes: %d (%d after recovery); acknowledged writes lost: %d%s;"
-            + " errors: %s",
-        durability, recovery.toMillis() / 1000.0, failed.size(), requests.size(),
+            + " errors: %s; %s",
+        durability, recovery.toMillis() / 1000.0,
+        switchedAt == 0 ? Double.NaN : (switchedAt - killedAt) / 1e9, failed.size(), requests.size(),
         failed.stream().map(r -> Integer.toString(r.status())).distinct().sorted().toList(), slowestMillis,
         sentinels.get(0).primaryAddress().map(Object::toString).orElse("unknown"),
         load.acknowledged.size(), writesAfterRecovery, lost.size(),
@@ -165,7 +189,8 @@ class SessionStoreFailoverTest {
             .map(w -> String.format("%+d ms", (w.at() - killedAt) / 1_000_000)).limit(10).toList()
             + " relative to the kill)",
         failed.stream().map(r -> r.what().replaceAll("[0-9]{4,5}", "N").replaceAll("[A-Za-z0-9_-]{43}", "ID"))
-            .map(what -> what.substring(what.indexOf(": ") + 2)).distinct().limit(5).toList());
+            .map(what -> what.substring(what.indexOf(": ") + 2)).distinct().limit(5).toList(),
+        load.saveCost);
     System.out.println(report);
 
     assertThat(failed).as("requests failing during the failover fail with 5xx, never a hang or a dropped connection")
@@ -176,6 +201,26 @@ class SessionStoreFailoverTest {
     assertThat(Duration.ofMillis(slowestMillis)).isLessThan(REQUEST_BOUND);
     assertThat(writesAfterRecovery).as("writes acknowledged after recovery").isPositive();
     return new Outcome(recovery, lost, report);
+  }
+
+  /** What one save costs in this mode (REPLICA_ACK adds the WAIT round trip): sequential saves, warm. */
+  private static String saveCost(RedisSessionRepository repository) {
+    Instant now = Instant.now();
+    SessionData session = repository.create(now, Duration.ofMinutes(30));
+    repository.save(session, Set.of(), true);
+    int warmUp = 1_000;
+    long[] micros = new long[2_000];
+    for (int i = 0; i < warmUp + micros.length; i++) {
+      SessionData changed = new SessionData(session.id(), now, now, Duration.ofMinutes(30), Map.of("n", i));
+      long start = System.nanoTime();
+      repository.save(changed, Set.of("n"), false);
+      if (i >= warmUp) {
+        micros[i - warmUp] = (System.nanoTime() - start) / 1_000;
+      }
+    }
+    Arrays.sort(micros);
+    return String.format("one save (%s, %d sequential): median %d µs, p99 %d µs", repository.durability(), micros.length,
+        micros[micros.length / 2], micros[(int) (micros.length * 0.99)]);
   }
 
   private <T extends AutoCloseable> T started(T resource) {
@@ -212,14 +257,16 @@ class SessionStoreFailoverTest {
   private static final class Load {
 
     final WebServer server;
+    final String saveCost;
     final ConcurrentLinkedQueue<Request> requests = new ConcurrentLinkedQueue<>();
     final ConcurrentLinkedQueue<Write> acknowledged = new ConcurrentLinkedQueue<>();
     final AtomicInteger loggedIn = new AtomicInteger();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean running = true;
 
-    Load(WebServer server) {
+    Load(WebServer server, String saveCost) {
       this.server = server;
+      this.saveCost = saveCost;
     }
 
     void start() {
