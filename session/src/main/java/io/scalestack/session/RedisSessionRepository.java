@@ -165,7 +165,7 @@ public final class RedisSessionRepository implements SessionRepository {
   private RedisSessionRepository(Builder builder) {
     this.commandTimeout = builder.commandTimeout;
     this.durability = builder.durability;
-    this.replicaAckTimeout = builder.replicaAckTimeout;
+    this.replicaAckTimeout = builder.replicaAckTimeoutInForce();
     if (builder.client != null) {
       this.client = builder.client;
       this.ownsClient = false;
@@ -650,13 +650,16 @@ public final class RedisSessionRepository implements SessionRepository {
      *     command timeout
      */
     public RedisSessionRepository build() {
-      if (replicaAckTimeout == null) {
-        replicaAckTimeout = Duration.ofMillis(Math.max(1, commandTimeout.toMillis() / 2));
-      } else if (replicaAckTimeout.compareTo(commandTimeout) >= 0) {
+      if (replicaAckTimeout != null && replicaAckTimeout.compareTo(commandTimeout) >= 0) {
         throw new IllegalStateException("replicaAckTimeout: " + replicaAckTimeout
             + " (expected: < commandTimeout " + commandTimeout + ")");
       }
       return new RedisSessionRepository(this);
+    }
+
+    private Duration replicaAckTimeoutInForce() {
+      return replicaAckTimeout != null ? replicaAckTimeout
+          : Duration.ofMillis(Math.max(1, commandTimeout.toMillis() / 2));
     }
   }
 }
