@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +36,10 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
+ * <p>A server built with {@link Builder#replicaOf(InetSocketAddress)} starts as a replica of that
+ * primary ({@code --replicaof host port}): it copies the primary's data asynchronously and answers
+ * reads, and Sentinel (see {@link RedisSentinel}) may promote it when the primary fails.
+ *
  * <p>Thread-safe: {@link #start()}, {@link #close()} and {@link #kill()} are serialized; the
  * accessors may be called from any thread. The server may be started again after it was closed or
  * killed; with port 0 it then tries to keep its previous port.
@@ -54,6 +59,10 @@ public final class RedisServer implements AutoCloseable {
   private final Path logFile;
   private final Duration startupTimeout;
   private final boolean external;
+  private final InetSocketAddress replicaOf;
+  /** Non-null when this process runs as a Sentinel (see {@link RedisSentinel}) with that config file. */
+  private final Path sentinelConfig;
+  private final String role;
 
   private final ReentrantLock lock = new ReentrantLock();
   private volatile Process process;
@@ -73,6 +82,9 @@ public final class RedisServer implements AutoCloseable {
         ? builder.logFile.toAbsolutePath().normalize()
         : dataDirectory == null ? null : dataDirectory.resolve("redis.log");
     this.startupTimeout = builder.startupTimeout;
+    this.replicaOf = builder.replicaOf;
+    this.sentinelConfig = builder.sentinelConfig;
+    this.role = sentinelConfig != null ? "Redis Sentinel" : replicaOf != null ? "Redis replica" : "Redis";
   }
 
   /** A builder with the defaults: {@code 127.0.0.1:16379}, bundled binary, 30 s startup timeout. */
@@ -140,14 +152,25 @@ public final class RedisServer implements AutoCloseable {
 
   private void launch(Path executable, int chosenPort) throws AddressInUse {
     long logOffset = LogTail.size(logFile);
-    ProcessBuilder builder = new ProcessBuilder(List.of(
-        executable.toString(),
+    List<String> command = new ArrayList<>();
+    command.add(executable.toString());
+    if (sentinelConfig != null) {
+      // The same binary runs as Sentinel; the config file comes first and must be writable.
+      command.addAll(List.of(sentinelConfig.toString(), "--sentinel"));
+    }
+    command.addAll(List.of(
         "--bind", bindAddress,
         "--port", Integer.toString(chosenPort),
         "--dir", dataDirectory.toString(),
-        "--daemonize", "no",
-        "--appendonly", "yes",
-        "--appendfsync", "everysec"))
+        "--daemonize", "no"));
+    if (sentinelConfig == null) {
+      // A Sentinel keeps no data set; an AOF option would only leave an empty file behind.
+      command.addAll(List.of("--appendonly", "yes", "--appendfsync", "everysec"));
+    }
+    if (replicaOf != null) {
+      command.addAll(List.of("--replicaof", replicaOf.getHostString(), Integer.toString(replicaOf.getPort())));
+    }
+    ProcessBuilder builder = new ProcessBuilder(command)
         .directory(dataDirectory.toFile())
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
@@ -162,7 +185,12 @@ public final class RedisServer implements AutoCloseable {
     }
     process = started;
     address = target;
-    log.info("Redis started: pid {}, {}, data {}, log {}", started.pid(), uri(), dataDirectory, logFile);
+    if (replicaOf != null) {
+      log.info("{} started: pid {}, {}, replica of {}, data {}, log {}", role, started.pid(), uri(),
+          replicaOf, dataDirectory, logFile);
+    } else {
+      log.info("{} started: pid {}, {}, data {}, log {}", role, started.pid(), uri(), dataDirectory, logFile);
+    }
   }
 
   private void awaitReady(Process started, InetSocketAddress target, long pid, long logOffset) throws AddressInUse {
@@ -253,7 +281,7 @@ public final class RedisServer implements AutoCloseable {
       Process current = process;
       if (current != null && current.isAlive()) {
         Processes.stop(current, "TERM", SHUTDOWN_GRACE, "redis-server");
-        log.info("Redis stopped: pid {}, exit code {}", current.pid(), exitCode(current));
+        log.info("{} stopped: pid {}, exit code {}", role, current.pid(), exitCode(current));
       }
     } finally {
       lock.unlock();
@@ -275,7 +303,7 @@ public final class RedisServer implements AutoCloseable {
       Process current = process;
       if (current != null && current.isAlive()) {
         Processes.kill(current);
-        log.info("Redis killed: pid {}", current.pid());
+        log.info("{} killed: pid {}", role, current.pid());
       }
     } finally {
       lock.unlock();
@@ -339,8 +367,31 @@ public final class RedisServer implements AutoCloseable {
     private Path logFile;
     private Duration startupTimeout = Duration.ofSeconds(30);
     private boolean external;
+    private InetSocketAddress replicaOf;
+    private Path sentinelConfig;
 
     private Builder() {}
+
+    /**
+     * Starts the server as a replica of {@code primary} ({@code --replicaof host port}); not set
+     * by default (a primary). The host must be an address the replica can reach and that Sentinel
+     * and clients can use too, such as {@code 127.0.0.1}.
+     */
+    public Builder replicaOf(InetSocketAddress primary) {
+      Objects.requireNonNull(primary, "replicaOf");
+      Validation.host("replicaOf", primary.getHostString());
+      if (primary.getPort() == 0) {
+        throw new IllegalArgumentException("replicaOf: " + primary + " (expected: a port in 1..65535)");
+      }
+      this.replicaOf = primary;
+      return this;
+    }
+
+    /** Runs the binary as a Sentinel with this (writable, absolute) config file; for {@link RedisSentinel}. */
+    Builder sentinelConfig(Path config) {
+      this.sentinelConfig = Objects.requireNonNull(config, "sentinelConfig").toAbsolutePath().normalize();
+      return this;
+    }
 
     /** The address to listen on (default {@code 127.0.0.1}); in external mode, the server's host. */
     public Builder bindAddress(String host) {
@@ -404,6 +455,9 @@ public final class RedisServer implements AutoCloseable {
      */
     public RedisServer build() {
       if (external) {
+        if (replicaOf != null) {
+          throw new IllegalStateException("replicaOf: " + replicaOf + " (expected: not set for an external server)");
+        }
         if (port == 0) {
           throw new IllegalStateException("port: 0 (expected: 1..65535 for an external server)");
         }

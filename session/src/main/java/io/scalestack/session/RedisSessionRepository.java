@@ -55,7 +55,20 @@ import org.slf4j.LoggerFactory;
  * after the {@linkplain Builder#commandTimeout command timeout} (2 s unless configured), and a
  * Redis outage surfaces as a {@link SessionStoreException} naming the server and the command,
  * never as a hang. The connection is opened on first use (a server may start before Redis is
- * up); Lettuce reconnects it by itself afterwards.
+ * up). With a URI (rather than a shared client), a connection that broke is replaced by the next
+ * call, which connects anew — through Sentinel, to the current primary, for a {@code
+ * redis-sentinel://} URI — and the commands that were in flight when it broke fail rather than
+ * being sent again: a write that failed was not acknowledged, and {@code WAIT} below always runs
+ * on the connection its write ran on. (Lettuce's own reconnect would re-send them and back off up
+ * to 30 s between attempts; the session store wants neither.)
+ *
+ * <p><b>High availability.</b> With {@code redis-sentinel://host:port[,host:port]#primaryName},
+ * the repository asks the Sentinels for the primary whenever it connects, so after a failover it
+ * follows the promoted replica. Replication is asynchronous: in the default {@link
+ * Durability#ASYNC} mode a write acknowledged by the primary but not yet copied to the replica is
+ * lost when the primary dies and the replica is promoted. {@link Durability#REPLICA_ACK} closes
+ * that gap (see there) at the cost of a round trip per write and of failing writes while no
+ * replica is connected.
  *
  * <p>Thread-safe: one multiplexed Lettuce connection serves all threads.
  */
@@ -139,6 +152,8 @@ public final class RedisSessionRepository implements SessionRepository {
   private final RedisClient client;
   private final boolean ownsClient;
   private final Duration commandTimeout;
+  private final Durability durability;
+  private final Duration replicaAckTimeout;
   private final String store;
   private final SessionIds ids = new SessionIds();
 
@@ -149,17 +164,25 @@ public final class RedisSessionRepository implements SessionRepository {
 
   private RedisSessionRepository(Builder builder) {
     this.commandTimeout = builder.commandTimeout;
+    this.durability = builder.durability;
+    this.replicaAckTimeout = builder.replicaAckTimeoutInForce();
     if (builder.client != null) {
       this.client = builder.client;
       this.ownsClient = false;
       this.store = "session store redis (shared client)";
     } else {
-      // The URI's timeout is what Lettuce's synchronous API waits for each command.
-      RedisURI uri = RedisURI.builder(builder.uri).withTimeout(commandTimeout).build();
+      // The URI's timeout is what Lettuce's synchronous API waits for each command (and, for the
+      // Sentinels of a sentinel URI, each SENTINEL get-master-addr-by-name). A fresh parse: RedisURI
+      // is mutable, and RedisURI.builder(RedisURI) drops the Sentinels.
+      RedisURI uri = RedisURI.create(builder.uriText);
+      uri.setTimeout(commandTimeout);
+      uri.getSentinels().forEach(sentinel -> sentinel.setTimeout(commandTimeout));
       this.client = RedisClient.create(uri);
       client.setOptions(ClientOptions.builder()
           .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout).build())
           .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+          // We replace a broken connection ourselves (see connection()): at most once, no backoff.
+          .autoReconnect(false)
           .build());
       this.ownsClient = true;
       this.store = "session store " + builder.uriForMessages;
@@ -193,14 +216,14 @@ public final class RedisSessionRepository implements SessionRepository {
   public static Builder builder(String redisUri) {
     Objects.requireNonNull(redisUri, "redisUri");
     String forMessages = withoutCredentials(redisUri);
-    RedisURI uri;
     try {
-      uri = RedisURI.create(redisUri);
+      RedisURI.create(redisUri);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("redisUri: '" + forMessages
-          + "' (expected: redis://host:port, rediss://host:port or redis-socket://path)", e);
+          + "' (expected: redis://host:port, rediss://host:port, redis-socket://path or"
+          + " redis-sentinel://host:port[,host:port]#primaryName)", e);
     }
-    return new Builder(uri, forMessages, null);
+    return new Builder(redisUri, forMessages, null);
   }
 
   /** A builder for a repository on a client the caller owns and closes. */
@@ -294,8 +317,8 @@ public final class RedisSessionRepository implements SessionRepository {
     args.add(Integer.toString(deletes.size()));
     args.addAll(deletes);
     args.addAll(sets);
-    long written = call("EVALSHA (save)", commands -> SAVE.runForLong(commands,
-        new String[] {key(session.id())}, args.toArray(String[]::new)));
+    long written = call("EVALSHA (save)", commands -> acknowledged("EVALSHA (save)", commands,
+        SAVE.runForLong(commands, new String[] {key(session.id())}, args.toArray(String[]::new))));
     if (written == 0) {
       log.debug("session {}: gone before its changes were saved (expired, invalidated or renamed);"
           + " changes dropped", SessionIds.redact(session.id()));
@@ -307,7 +330,7 @@ public final class RedisSessionRepository implements SessionRepository {
   @Override
   public void delete(String id) {
     if (SessionIds.isWellFormed(id)) {
-      call("DEL", commands -> commands.del(key(id)));
+      call("DEL", commands -> acknowledged("DEL", commands, commands.del(key(id))));
     }
   }
 
@@ -317,14 +340,40 @@ public final class RedisSessionRepository implements SessionRepository {
       return Optional.empty();
     }
     String newId = ids.next();
-    long renamed = call("EVALSHA (change id)", commands -> CHANGE_ID.runForLong(commands,
-        new String[] {key(id), key(newId)}));
+    long renamed = call("EVALSHA (change id)", commands -> acknowledged("EVALSHA (change id)", commands,
+        CHANGE_ID.runForLong(commands, new String[] {key(id), key(newId)})));
     return renamed == 1 ? Optional.of(newId) : Optional.empty();
   }
 
   /** The command timeout in force. */
   public Duration commandTimeout() {
     return commandTimeout;
+  }
+
+  /** The durability of writes in force. */
+  public Durability durability() {
+    return durability;
+  }
+
+  /*
+   * In REPLICA_ACK mode, waits (WAIT 1 <timeout>, on the connection the write ran on) until a
+   * replica has the write, and fails the call otherwise. WAIT counts the replicas that processed
+   * this connection's last write or any later one, so writes other threads interleave only make
+   * it stricter. A WAIT after a write that changed nothing (a session already gone) is cheap and
+   * keeps the rule simple: nothing is acknowledged before a replica caught up with this client.
+   */
+  private <T> T acknowledged(String command, RedisCommands<String, String> commands, T reply) {
+    if (durability == Durability.ASYNC) {
+      return reply;
+    }
+    long timeoutMillis = replicaAckTimeout.toMillis();
+    long replicas = commands.waitForReplication(1, timeoutMillis);
+    if (replicas < 1) {
+      throw new SessionStoreException(store + ": " + command + " not acknowledged: " + replicas
+          + " replicas acknowledged the write within " + timeoutMillis + " ms (expected: >= 1, durability "
+          + durability + "); it is on the primary only and may be lost if the primary fails");
+    }
+    return reply;
   }
 
   /** Closes the connection and, if this repository created it, the Lettuce client. Idempotent. */
@@ -375,8 +424,11 @@ public final class RedisSessionRepository implements SessionRepository {
    */
   private StatefulRedisConnection<String, String> connection(String command) {
     StatefulRedisConnection<String, String> open = connection;
+    if (open != null && (open.isOpen() || !ownsClient)) {
+      return open; // a shared client's own reconnect (if any) owns a broken connection
+    }
     if (open != null) {
-      return open;
+      forget(open);
     }
     CompletableFuture<StatefulRedisConnection<String, String>> attempt;
     boolean mine;
@@ -416,6 +468,20 @@ public final class RedisSessionRepository implements SessionRepository {
       throw new SessionStoreException(store + ": " + command
           + " failed: interrupted while connecting", e);
     }
+  }
+
+  /** Drops a broken connection, unless another thread already replaced it. */
+  private void forget(StatefulRedisConnection<String, String> broken) {
+    lock.lock();
+    try {
+      if (connection == broken) {
+        connection = null;
+      }
+    } finally {
+      lock.unlock();
+    }
+    log.debug("{}: connection lost; connecting anew", store);
+    broken.closeAsync();
   }
 
   private void connect(CompletableFuture<StatefulRedisConnection<String, String>> attempt) {
@@ -494,17 +560,50 @@ public final class RedisSessionRepository implements SessionRepository {
   }
 
   /**
+   * When a session write counts as done: the trade between losing acknowledged writes on a
+   * failover and paying for, and depending on, a replica.
+   */
+  public enum Durability {
+    /**
+     * A write is acknowledged once the primary applied it (the default). Replication is
+     * asynchronous, so the writes of the last moments before a primary crashes — usually a few
+     * milliseconds' worth, more when the replica lags — are lost when Sentinel promotes the
+     * replica: a user may find a just-changed attribute back at its old value, or a login undone.
+     */
+    ASYNC,
+    /**
+     * Every {@code save}, {@code changeId} and {@code delete} is followed by {@code WAIT 1
+     * <replicaAckTimeout>} on the same connection, and fails with a {@link SessionStoreException}
+     * unless at least one replica acknowledged it; so a write the request acknowledges survives
+     * the primary's failure as long as a replica that has it is promoted. With one replica that
+     * is certain, but after a failover no replica is left and every write fails until one joins.
+     * With two (what {@code session.ha} runs), writes resume once the other replica follows the
+     * new primary; Sentinel promotes the replica with the highest replication offset it last saw
+     * (INFO, refreshed every second during a failover), so a write that only the other replica
+     * had acknowledged within that last second could in principle still be lost — a window the
+     * failover test has not hit. Costs a second round trip per write (the {@code WAIT}, which
+     * returns once the replica acknowledged: about a replication round trip, sub-millisecond on
+     * one host) and, with a replica down, up to {@link Builder#replicaAckTimeout} per write before
+     * it fails. A failed write may still have been applied: failing means "not known to be
+     * durable", not "rolled back". Reads, and the access time a read records, are not waited for.
+     */
+    REPLICA_ACK
+  }
+
+  /**
    * Configures a {@link RedisSessionRepository}. Not thread-safe; the repository it builds is.
    */
   public static final class Builder {
 
-    private final RedisURI uri;
+    private final String uriText;
     private final String uriForMessages;
     private final RedisClient client;
     private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
+    private Durability durability = Durability.ASYNC;
+    private Duration replicaAckTimeout;
 
-    private Builder(RedisURI uri, String uriForMessages, RedisClient client) {
-      this.uri = uri;
+    private Builder(String uriText, String uriForMessages, RedisClient client) {
+      this.uriText = uriText;
       this.uriForMessages = uriForMessages;
       this.client = client;
     }
@@ -523,9 +622,44 @@ public final class RedisSessionRepository implements SessionRepository {
       return this;
     }
 
-    /** The repository; it connects on first use. */
+    /** When a write counts as done; {@link Durability#ASYNC} unless set. */
+    public Builder durability(Durability durability) {
+      this.durability = Objects.requireNonNull(durability, "durability");
+      return this;
+    }
+
+    /**
+     * In {@link Durability#REPLICA_ACK} mode, how long a write waits for a replica's
+     * acknowledgement before it fails (whole milliseconds); half the command timeout unless set,
+     * and it must stay below the command timeout, which bounds the {@code WAIT} command itself.
+     */
+    public Builder replicaAckTimeout(Duration replicaAckTimeout) {
+      Objects.requireNonNull(replicaAckTimeout, "replicaAckTimeout");
+      if (!replicaAckTimeout.isPositive() || replicaAckTimeout.toMillis() == 0) {
+        throw new IllegalArgumentException("replicaAckTimeout: " + replicaAckTimeout
+            + " (expected: >= 1 ms)");
+      }
+      this.replicaAckTimeout = replicaAckTimeout;
+      return this;
+    }
+
+    /**
+     * The repository; it connects on first use.
+     *
+     * @throws IllegalStateException if the replica acknowledgement timeout is not below the
+     *     command timeout
+     */
     public RedisSessionRepository build() {
+      if (replicaAckTimeout != null && replicaAckTimeout.compareTo(commandTimeout) >= 0) {
+        throw new IllegalStateException("replicaAckTimeout: " + replicaAckTimeout
+            + " (expected: < commandTimeout " + commandTimeout + ")");
+      }
       return new RedisSessionRepository(this);
+    }
+
+    private Duration replicaAckTimeoutInForce() {
+      return replicaAckTimeout != null ? replicaAckTimeout
+          : Duration.ofMillis(Math.max(1, commandTimeout.toMillis() / 2));
     }
   }
 }

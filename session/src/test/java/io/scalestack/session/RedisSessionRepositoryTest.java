@@ -2,6 +2,7 @@ package io.scalestack.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -303,11 +304,63 @@ class RedisSessionRepositoryTest {
   void rejectsBadConfiguration() {
     assertThatThrownBy(() -> RedisSessionRepository.create("http://:pw@localhost"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("redisUri: 'http://***@localhost' (expected: redis://host:port, rediss://host:port or"
-            + " redis-socket://path)");
+        .hasMessage("redisUri: 'http://***@localhost' (expected: redis://host:port, rediss://host:port,"
+            + " redis-socket://path or redis-sentinel://host:port[,host:port]#primaryName)");
+    assertThatThrownBy(() -> RedisSessionRepository.create("redis-sentinel://127.0.0.1:26379"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("redisUri: 'redis-sentinel://127.0.0.1:26379' (expected: ");
+    assertThatThrownBy(() -> RedisSessionRepository.builder("redis://127.0.0.1").replicaAckTimeout(Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("replicaAckTimeout: PT-0.001S (expected: >= 1 ms)");
+    assertThatThrownBy(() -> RedisSessionRepository.builder("redis://127.0.0.1").commandTimeout(Duration.ofSeconds(1))
+            .replicaAckTimeout(Duration.ofSeconds(1)).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("replicaAckTimeout: PT1S (expected: < commandTimeout PT1S)");
     assertThatThrownBy(() -> RedisSessionRepository.builder("redis://127.0.0.1").commandTimeout(Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("commandTimeout: PT0S (expected: >= 1 ms)");
+  }
+
+  @Test
+  void acceptsASentinelUriAndDefaultsToAsynchronousDurability() {
+    try (RedisSessionRepository viaSentinel = RedisSessionRepository.create("redis-sentinel://127.0.0.1:1,127.0.0.1:2#sessions")) {
+      assertThat(viaSentinel.toString())
+          .isEqualTo("RedisSessionRepository[session store redis-sentinel://127.0.0.1:1,127.0.0.1:2#sessions]");
+      assertThat(viaSentinel.durability()).isEqualTo(RedisSessionRepository.Durability.ASYNC);
+    }
+  }
+
+  @Test
+  void replicaAckModeFailsAWriteNoReplicaAcknowledged() {
+    // The shared test Redis has no replica: WAIT 1 times out with 0, and the write must not count as done.
+    try (RedisSessionRepository strict = RedisSessionRepository.builder(TestEngines.redis().uri())
+        .durability(RedisSessionRepository.Durability.REPLICA_ACK)
+        .replicaAckTimeout(Duration.ofMillis(50))
+        .build()) {
+      SessionData session = strict.create(now, THIRTY_MINUTES);
+
+      assertThatThrownBy(() -> strict.save(session, Set.of(), true))
+          .isInstanceOf(SessionStoreException.class)
+          .hasMessage("session store " + TestEngines.redis().uri() + ": EVALSHA (save) not acknowledged: 0 replicas"
+              + " acknowledged the write within 50 ms (expected: >= 1, durability REPLICA_ACK); it is on the primary"
+              + " only and may be lost if the primary fails");
+      assertThatThrownBy(() -> strict.delete(session.id()))
+          .isInstanceOf(SessionStoreException.class)
+          .hasMessageStartingWith("session store " + TestEngines.redis().uri() + ": DEL not acknowledged: 0 replicas");
+      assertThat(strict.find(session.id())).isEmpty(); // reads do not wait
+    }
+  }
+
+  @Test
+  void aBrokenConnectionIsReplacedByTheNextCall() {
+    String id = saved(Map.of("user", "alice")).id();
+    assertThat(repository.find(id)).isPresent();
+
+    // Every other normal client's connection, ours included, as a server-side failure would; test
+    // classes run one at a time, and the admin connection issuing it is spared.
+    redis.clientKill(io.lettuce.core.KillArgs.Builder.typeNormal().skipme());
+
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(repository.find(id)).isPresent());
   }
 
   private SessionData saved(Map<String, Object> attributes) {

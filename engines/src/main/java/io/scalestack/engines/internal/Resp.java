@@ -69,6 +69,70 @@ public final class Resp {
     }
   }
 
+  /**
+   * Sends one command and returns its reply: a simple string, error or integer as its line
+   * ({@code +OK}, {@code -ERR ...}, {@code :1}), a bulk string as its content (null for a null
+   * bulk string), an array of those as a {@link java.util.List} (null for a null array).
+   */
+  public static Object command(InetSocketAddress address, Duration timeout, String... command) throws IOException {
+    try (Socket socket = connect(address, timeout)) {
+      StringBuilder request = new StringBuilder("*").append(command.length).append("\r\n");
+      for (String part : command) {
+        request.append('$').append(part.getBytes(StandardCharsets.UTF_8).length).append("\r\n")
+            .append(part).append("\r\n");
+      }
+      socket.getOutputStream().write(request.toString().getBytes(StandardCharsets.UTF_8));
+      socket.getOutputStream().flush();
+      return reply(socket.getInputStream(), 0);
+    }
+  }
+
+  private static Object reply(InputStream in, int depth) throws IOException {
+    String header = line(in);
+    if (header.isEmpty()) {
+      throw new IOException("empty reply line");
+    }
+    switch (header.charAt(0)) {
+      case '$' -> {
+        int length = length(header);
+        if (length < 0) {
+          return null;
+        }
+        if (length > MAX_BULK_BYTES) {
+          throw new IOException("bulk string of " + length + " bytes");
+        }
+        String value = new String(in.readNBytes(length), StandardCharsets.UTF_8);
+        line(in); // the CRLF after the content
+        return value;
+      }
+      case '*' -> {
+        int count = length(header);
+        if (count < 0) {
+          return null;
+        }
+        if (depth > 4 || count > 1024) {
+          throw new IOException("array of " + count + " elements at depth " + depth);
+        }
+        java.util.List<Object> elements = new java.util.ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+          elements.add(reply(in, depth + 1));
+        }
+        return elements;
+      }
+      default -> {
+        return header;
+      }
+    }
+  }
+
+  private static int length(String header) throws IOException {
+    try {
+      return Integer.parseInt(header.substring(1));
+    } catch (NumberFormatException e) {
+      throw new IOException("malformed length in reply: " + header, e);
+    }
+  }
+
   private static Socket connect(InetSocketAddress address, Duration timeout) throws IOException {
     int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
     Socket socket = new Socket();
