@@ -74,6 +74,7 @@ public final class WebServer implements AutoCloseable {
   private final int bcryptCost;
   private final Duration sessionMaxInactive;
   private final String sessionStrategy;
+  private final RedisSessionRepository.Durability sessionDurability;
   private final ClusteredSessionRepository.Replication sessionReplication;
   private final Path sessionClusterDirectory;
   private final int maxRequestBodyBytes;
@@ -100,6 +101,7 @@ public final class WebServer implements AutoCloseable {
     this.bcryptCost = builder.bcryptCost;
     this.sessionMaxInactive = builder.sessionMaxInactive;
     this.sessionStrategy = builder.sessionStrategy;
+    this.sessionDurability = builder.sessionDurability;
     this.sessionReplication = builder.sessionReplication;
     this.sessionClusterDirectory = builder.sessionClusterDirectory;
     this.maxRequestBodyBytes = builder.maxRequestBodyBytes;
@@ -183,7 +185,7 @@ public final class WebServer implements AutoCloseable {
       // local and sticky keep sessions in this server's memory (issue 4, the seeds' first two
       // strategies); store shares them through Redis, so any server can answer any request
       sessions = switch (sessionStrategy) {
-        case "store" -> RedisSessionRepository.create(redisUri);
+        case "store" -> RedisSessionRepository.builder(redisUri).durability(sessionDurability).build();
         case "clustered" -> ClusteredSessionRepository.builder()
             .memberName(memberName)
             .replication(sessionReplication)
@@ -320,6 +322,7 @@ public final class WebServer implements AutoCloseable {
     private int bcryptCost = 10;
     private Duration sessionMaxInactive = Duration.ofMinutes(30);
     private String sessionStrategy = "store";
+    private RedisSessionRepository.Durability sessionDurability = RedisSessionRepository.Durability.ASYNC;
     private ClusteredSessionRepository.Replication sessionReplication = ClusteredSessionRepository.Replication.BACKUP;
     private Path sessionClusterDirectory =
         Path.of(System.getProperty("java.io.tmpdir"), "scalestack-session-cluster-" + System.getProperty("user.name"));
@@ -416,6 +419,17 @@ public final class WebServer implements AutoCloseable {
             "sessionStrategy: '" + sessionStrategy + "' (expected: store, local, sticky or clustered)");
       }
       this.sessionStrategy = sessionStrategy;
+      return this;
+    }
+
+    /** For the {@code store} strategy: {@code async} (default) or {@code replica-ack}. */
+    public Builder sessionDurability(String durability) {
+      this.sessionDurability = switch (Objects.requireNonNull(durability, "durability")) {
+        case "async" -> RedisSessionRepository.Durability.ASYNC;
+        case "replica-ack" -> RedisSessionRepository.Durability.REPLICA_ACK;
+        default -> throw new IllegalArgumentException(
+            "sessionDurability: '" + durability + "' (expected: async or replica-ack)");
+      };
       return this;
     }
 

@@ -43,6 +43,10 @@ final class WebCommand implements Callable<Integer> {
       description = "clustered only: directory where the web servers of one machine find each other.")
   Path sessionClusterDir;
 
+  @Option(names = "--session-durability", defaultValue = "async",
+      description = "store only: async (a write is done once Redis's primary has it) or replica-ack (WAIT for a replica) (default: ${DEFAULT-VALUE}).")
+  String sessionDurability;
+
   @Option(names = "--session-max-inactive-seconds", defaultValue = "1800")
   long sessionMaxInactiveSeconds;
 
@@ -69,6 +73,7 @@ final class WebCommand implements Callable<Integer> {
           .redisUri(redis)
           .sessionStrategy(sessionStrategy)
           .sessionCluster(sessionReplication, sessionClusterDir)
+          .sessionDurability(sessionDurability)
           .bcryptCost(bcryptCost)
           .sessionMaxInactive(Duration.ofSeconds(sessionMaxInactiveSeconds))
           .telemetry(telemetry);

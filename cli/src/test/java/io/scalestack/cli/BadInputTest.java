@@ -52,7 +52,7 @@ class BadInputTest {
     Result strategy = run("web", "--name", "web-x", "--listen", "127.0.0.1:1", "--jdbc-url", "jdbc:postgresql://127.0.0.1:1/x",
         "--redis", "redis://127.0.0.1:1", "--session-strategy", "cookies");
     assertThat(strategy.code()).isEqualTo(2);
-    assertThat(strategy.err()).contains("sessionStrategy: 'cookies' (expected: store, local or sticky)");
+    assertThat(strategy.err()).contains("sessionStrategy: 'cookies' (expected: store, local, sticky or clustered)");
   }
 
   @Test

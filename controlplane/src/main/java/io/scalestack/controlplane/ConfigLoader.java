@@ -108,7 +108,9 @@ public final class ConfigLoader {
             session.oneOf("strategy", "store", "store", "shared-store", "local", "sticky", "clustered")
                 .replace("shared-store", "store"),
             session.oneOf("replication", "backup", "backup", "all"),
-            Duration.ofSeconds(session.integer("maxInactiveSeconds", 1800, 1, 30 * 24 * 3600)));
+            Duration.ofSeconds(session.integer("maxInactiveSeconds", 1800, 1, 30 * 24 * 3600)),
+            session.bool("ha", false),
+            session.oneOf("durability", "async", "async", "replica-ack"));
     session.finish();
 
     YamlSection redisSection = top.section("redis");

@@ -7,6 +7,7 @@ import io.scalestack.controlplane.internal.Running;
 import io.scalestack.engines.ChildProcesses;
 import io.scalestack.engines.ParentDeathSignal;
 import io.scalestack.engines.PostgresServer;
+import io.scalestack.engines.RedisSentinel;
 import io.scalestack.engines.RedisServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -48,6 +49,8 @@ public final class Supervisor implements AutoCloseable {
   public static final String WEB_POOL = "web";
   /** The balancer's cookie that pins a user to a web server with the {@code sticky} strategy. */
   static final String STICKY_COOKIE = "SCALESTACK_SERVER";
+  /** The name the Sentinels know the session store's primary by. */
+  static final String SENTINEL_MASTER = "scalestack";
 
   private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
   /** An external engine is already running, or should be: do not wait long for it. */
@@ -99,6 +102,11 @@ public final class Supervisor implements AutoCloseable {
       engines.add(redisMember());
       engines.add(postgresMember());
       startAll(engines.stream().filter(Objects::nonNull).toList());
+      if (config.session().ha() && !config.redis().mode().equals("external")) {
+        // replicas follow the primary, then the Sentinels watch all three
+        startAll(List.of(redisReplicaMember(1), redisReplicaMember(2)));
+        startAll(List.of(sentinelMember(1), sentinelMember(2), sentinelMember(3)));
+      }
 
       List<ManagedMember> front = new ArrayList<>();
       front.add(balancerMember());
@@ -237,6 +245,67 @@ public final class Supervisor implements AutoCloseable {
     return register(member("redis", "redis", address(redis.listen()), starter, (running, timeout) -> {}, new ManagedMember.Hooks() {}));
   }
 
+  /** Replica {@code n} of the session store: the primary's host, its port + n. */
+  private ManagedMember redisReplicaMember(int n) {
+    TopologyConfig.Redis redis = config.redis();
+    InetSocketAddress listen = offset(redis.listen(), n);
+    ManagedMember.Starter starter = () -> {
+      RedisServer.Builder builder = RedisServer.builder()
+          .bindAddress(listen.getHostString())
+          .port(listen.getPort())
+          .replicaOf(resolved(redis.listen()))
+          .dataDirectory(home.resolve("redis-replica-" + n))
+          .engineCache(home.resolve("engines"))
+          .logFile(home.resolve("logs/redis-replica-" + n + ".log"));
+      if (redis.binary() != null) {
+        builder.binary(redis.binary());
+      }
+      RedisServer server = builder.build().start();
+      return engineRunning(server.pid(), server::close, server::kill);
+    };
+    return register(member("redis-replica-" + n, "redis", address(listen), starter, (running, timeout) -> {},
+        new ManagedMember.Hooks() {}));
+  }
+
+  /** Sentinel {@code n}: the primary's host, its port + 2 + n; quorum 2 of 3, down after 5 s. */
+  private ManagedMember sentinelMember(int n) {
+    TopologyConfig.Redis redis = config.redis();
+    InetSocketAddress listen = offset(redis.listen(), 2 + n);
+    ManagedMember.Starter starter = () -> {
+      RedisSentinel.Builder builder = RedisSentinel.builder()
+          .bindAddress(listen.getHostString())
+          .port(listen.getPort())
+          .masterName(SENTINEL_MASTER)
+          .monitor(resolved(redis.listen()))
+          .dataDirectory(home.resolve("redis-sentinel-" + n))
+          .engineCache(home.resolve("engines"))
+          .logFile(home.resolve("logs/redis-sentinel-" + n + ".log"));
+      if (redis.binary() != null) {
+        builder.binary(redis.binary());
+      }
+      RedisSentinel sentinel = builder.build().start();
+      return engineRunning(sentinel.pid(), sentinel::close, sentinel::kill);
+    };
+    return register(member("redis-sentinel-" + n, "sentinel", address(listen), starter, (running, timeout) -> {},
+        new ManagedMember.Hooks() {}));
+  }
+
+  private static InetSocketAddress offset(InetSocketAddress address, int by) {
+    return InetSocketAddress.createUnresolved(address.getHostString(), address.getPort() + by);
+  }
+
+  /** What web servers connect to for sessions: the primary, or through the Sentinels with {@code ha}. */
+  private String sessionStoreUri() {
+    if (!config.session().ha() || config.redis().mode().equals("external")) {
+      return "redis://" + address(redisAddress);
+    }
+    StringBuilder uri = new StringBuilder("redis-sentinel://");
+    for (int n = 1; n <= 3; n++) {
+      uri.append(n > 1 ? "," : "").append(address(offset(config.redis().listen(), 2 + n)));
+    }
+    return uri.append('#').append(SENTINEL_MASTER).toString();
+  }
+
   private ManagedMember postgresMember() {
     TopologyConfig.Postgres pg = config.postgres();
     jdbcUrl = "jdbc:postgresql://" + address(pg.listen()) + "/" + pg.database();
@@ -304,7 +373,8 @@ public final class Supervisor implements AutoCloseable {
         "--listen", address(listen),
         "--jdbc-url", jdbcUrl,
         "--db-user", config.postgres().user(),
-        "--redis", "redis://" + address(redisAddress),
+        "--redis", sessionStoreUri(),
+        "--session-durability", config.session().durability(),
         "--bcrypt-cost", String.valueOf(config.web().bcryptCost()),
         "--session-strategy", config.session().strategy(),
         "--session-replication", config.session().replication(),

@@ -63,9 +63,11 @@ public record TopologyConfig(
    * How web servers keep sessions: {@code store} (Redis, shared), {@code local} (each server's
    * memory), {@code sticky} (local, and the balancer pins each user to one server) or {@code
    * clustered} (the web servers replicate sessions to each other; {@code replication} {@code
-   * backup}: two copies of each, {@code all}: every server holds all).
+   * backup}: two copies of each, {@code all}: every server holds all). With {@code ha}, the store's
+   * Redis gets two replicas and three Sentinels (the primary's port + 1, + 2 and + 3..5), and
+   * {@code durability} {@code replica-ack} makes every session write wait for a replica.
    */
-  public record Session(String strategy, String replication, Duration maxInactive) {}
+  public record Session(String strategy, String replication, Duration maxInactive, boolean ha, String durability) {}
 
   /**
    * The Redis engine. {@code mode} is {@code embedded} (the binary shipped in a Maven Central

@@ -38,6 +38,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void sessionHaAndDurabilityAreReadAndCheckedAndOffByDefault() {
+    TopologyConfig config = ConfigLoader.parse("s.yaml", "session:\n  ha: true\n  durability: replica-ack\n");
+    assertThat(config.session().ha()).isTrue();
+    assertThat(config.session().durability()).isEqualTo("replica-ack");
+    assertThat(ConfigLoader.defaults().session().ha()).isFalse();
+    assertThat(ConfigLoader.defaults().session().durability()).isEqualTo("async");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ConfigLoader.parse("s.yaml", "session:\n  durability: sync\n"))
+        .hasMessageContaining("session.durability: sync (expected: one of async, replica-ack)");
+  }
+
+  @Test
   void theDocumentedExampleIsExactlyTheDefaults() {
     // docs/scalestack.example.yaml lists every key with its default: keep it true.
     assertThat(ConfigLoader.load(Path.of("../docs/scalestack.example.yaml"))).isEqualTo(ConfigLoader.defaults());

@@ -484,11 +484,26 @@ public final class RedisSessionRepository implements SessionRepository {
     broken.closeAsync();
   }
 
+  // Without this, the requests that arrive together right after a start (or a Redis restart, which
+  // empties the cache) each get NOSCRIPT and send the script again: two round trips instead of one.
+  private void preloadScripts(StatefulRedisConnection<String, String> opened) {
+    try {
+      for (RedisScript script : List.of(FIND_FOR_REQUEST, SAVE, CHANGE_ID)) {
+        script.load(opened.sync());
+      }
+    } catch (RedisException e) {
+      // a server that forbids SCRIPT (an ACL) still runs scripts: EVALSHA falls back to EVAL
+      log.warn("{}: cannot preload the session scripts ({}); each is sent once on first use instead", store,
+          e.getMessage());
+    }
+  }
+
   private void connect(CompletableFuture<StatefulRedisConnection<String, String>> attempt) {
     StatefulRedisConnection<String, String> opened;
     try {
       opened = client.connect(StringCodec.UTF8);
       opened.setTimeout(commandTimeout);
+      preloadScripts(opened);
     } catch (RuntimeException e) {
       lock.lock();
       try {

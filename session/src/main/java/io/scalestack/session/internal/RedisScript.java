@@ -28,6 +28,14 @@ public final class RedisScript {
     this.sha1 = sha1Hex(source);
   }
 
+  /**
+   * Loads the script into the server's script cache ({@code SCRIPT LOAD}), so that the first
+   * requests after a connect do not each pay a {@code NOSCRIPT} reply and a second round trip.
+   */
+  public void load(RedisScriptingCommands<String, String> commands) {
+    commands.scriptLoad(source);
+  }
+
   /** Runs the script, expecting an integer reply. */
   public long runForLong(RedisScriptingCommands<String, String> commands, String[] keys,
       String... args) {
