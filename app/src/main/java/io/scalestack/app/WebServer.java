@@ -379,12 +379,16 @@ public final class WebServer implements AutoCloseable {
       return this;
     }
 
-    /** Required: the Redis holding the sessions, {@code redis://host:port}. */
+    /**
+     * Required: the Redis holding the sessions, {@code redis://host:port}, or its Sentinels,
+     * {@code redis-sentinel://host:port,host:port#primaryName}.
+     */
     public Builder redisUri(String redisUri) {
       Objects.requireNonNull(redisUri, "redisUri");
-      if (!redisUri.startsWith("redis://") && !redisUri.startsWith("rediss://")) {
-        throw new IllegalArgumentException(
-            "redisUri: '" + Redact.uri(redisUri) + "' (expected: a URI starting with redis:// or rediss://)");
+      if (!redisUri.startsWith("redis://") && !redisUri.startsWith("rediss://")
+          && !redisUri.startsWith("redis-sentinel://")) {
+        throw new IllegalArgumentException("redisUri: '" + Redact.uri(redisUri)
+            + "' (expected: a URI starting with redis://, rediss:// or redis-sentinel://)");
       }
       this.redisUri = redisUri;
       return this;

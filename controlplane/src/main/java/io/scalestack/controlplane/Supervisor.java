@@ -51,6 +51,8 @@ public final class Supervisor implements AutoCloseable {
   static final String STICKY_COOKIE = "SCALESTACK_SERVER";
   /** The name the Sentinels know the session store's primary by. */
   static final String SENTINEL_MASTER = "scalestack";
+  // the election and promotion after down-after: well under a second on one machine
+  private static final Duration SENTINEL_FAILOVER_SLACK = Duration.ofSeconds(5);
 
   private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
   /** An external engine is already running, or should be: do not wait long for it. */
@@ -277,6 +279,7 @@ public final class Supervisor implements AutoCloseable {
           .port(listen.getPort())
           .masterName(SENTINEL_MASTER)
           .monitor(resolved(redis.listen()))
+          .downAfter(redis.sentinelDownAfter())
           .dataDirectory(home.resolve("redis-sentinel-" + n))
           .engineCache(home.resolve("engines"))
           .logFile(home.resolve("logs/redis-sentinel-" + n + ".log"));
@@ -288,6 +291,10 @@ public final class Supervisor implements AutoCloseable {
     };
     return register(member("redis-sentinel-" + n, "sentinel", address(listen), starter, (running, timeout) -> {},
         new ManagedMember.Hooks() {}));
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
   }
 
   private static InetSocketAddress offset(InetSocketAddress address, int by) {
@@ -463,7 +470,15 @@ public final class Supervisor implements AutoCloseable {
   private ManagedMember member(String name, String role, String address, ManagedMember.Starter starter,
       ManagedMember.Readiness readiness, ManagedMember.Hooks hooks) {
     TopologyConfig.Supervisor sup = config.supervisor();
-    return new ManagedMember(name, role, address, starter, readiness, hooks, sup.restart(), sup.restartDelay(),
+    Duration restartDelay = sup.restartDelay();
+    if (role.equals("redis") && config.session().ha()) {
+      // With Sentinel, a dead Redis must stay dead until the failover is over: restarted at once,
+      // the old primary comes back from its AOF (fsync'd once a second) as primary again, and its
+      // replicas resync from it, dropping writes they had acknowledged (durability replica-ack).
+      // After the delay it returns as a server Sentinel turns into a replica of the new primary.
+      restartDelay = max(restartDelay, config.redis().sentinelDownAfter().plus(SENTINEL_FAILOVER_SLACK));
+    }
+    return new ManagedMember(name, role, address, starter, readiness, hooks, sup.restart(), restartDelay,
         sup.startupTimeout(), executor, scheduler, clock, listener);
   }
 

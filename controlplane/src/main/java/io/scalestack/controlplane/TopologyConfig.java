@@ -74,7 +74,7 @@ public record TopologyConfig(
    * artifact), {@code host} (a redis-server binary on this machine) or {@code external} (already
    * running at {@code listen}).
    */
-  public record Redis(String mode, InetSocketAddress listen, Path binary) {}
+  public record Redis(String mode, InetSocketAddress listen, Path binary, Duration sentinelDownAfter) {}
 
   /**
    * The PostgreSQL engine; {@code mode} as for {@link Redis}. {@code runAsUser} is the account
