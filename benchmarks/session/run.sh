@@ -317,7 +317,7 @@ echo "== scalestack SessionFilter vs Spring Session on Redis — $(date -u '+%Y-
 echo "machine:  $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "versions: Redis $redis_version; ${spring_boot_jar:-spring-boot ?}; ${spring_session_jar:-spring-session-data-redis ?}; $("$java_bin" -version 2>&1 | head -1); $(wrk -v 2>&1 | head -1 | awk '{ print "wrk " $2 }'); scalestack commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
 if [ -n "$proxy_cpus" ]; then pinning="both apps on CPU ${proxy_cpus/#0-0/0}, Redis and wrk on CPU ${load_cpus/#1-1/1}"; else pinning="no pinning"; fi
-echo "apps:     one jar, JVM flags '$JVM_OPTS', Tomcat defaults; $pinning"
+echo "apps:     one jar, JVM flags '$JVM_OPTS', Tomcat defaults; $pinning$([ "$NICE" = 0 ] || echo "; Redis, apps and wrk at nice $NICE")"
 for store in "${STORES[@]}"; do echo "          $store: ${layer_of[$store]:-?}"; done
 echo "load:     $USERS users logged in per app (Redis keys: spring:session:* $keys_spring, scalestack:session:* $keys_scalestack),"
 echo "          each request with the next user's cookie; wrk -t $WRK_THREADS -c $CONNECTIONS -d ${duration_s}s --latency, $ROUNDS round(s)"
