@@ -62,6 +62,9 @@ final class LbCommand implements Callable<Integer> {
   @Option(names = "--sticky", description = "Session persistence for the pool: insert:COOKIE (the balancer's own signed cookie), prefix:COOKIE (on the application's cookie) or source (client address); without -c.")
   String sticky;
 
+  @Option(names = "--panic-threshold", description = "Below this percentage of healthy backends the pool uses every backend, as Envoy's panic mode (default 0: never); without -c.")
+  Integer panicThreshold;
+
   @Option(names = "--health-type", description = "http (GET --health-path) or tcp (a connect) (default: http, tcp with --mode tcp).")
   String healthType;
 
@@ -136,11 +139,11 @@ final class LbCommand implements Callable<Integer> {
       if (all || given("--algorithm")) {
         builder.algorithm(Algorithm.parse(algorithm));
       }
-      if (sendProxyProtocol != null || sticky != null) {
-        String flag = sendProxyProtocol != null ? "--send-proxy-protocol" : "--sticky";
+      if (sendProxyProtocol != null || sticky != null || panicThreshold != null) {
+        String flag = sendProxyProtocol != null ? "--send-proxy-protocol" : sticky != null ? "--sticky" : "--panic-threshold";
         if (!all) {
-          throw new IllegalArgumentException(flag + ": given with -c (expected: "
-              + (sendProxyProtocol != null ? "sendProxyProtocol" : "sticky") + " in the pool of lb.yaml)");
+          throw new IllegalArgumentException(flag + ": given with -c (expected: " + (sendProxyProtocol != null
+              ? "sendProxyProtocol" : sticky != null ? "sticky" : "panicThresholdPercent") + " in the pool of lb.yaml)");
         }
         Pool.Builder pool = Pool.builder(Pool.DEFAULT).algorithm(Algorithm.parse(algorithm));
         if (sendProxyProtocol != null) {
@@ -148,6 +151,9 @@ final class LbCommand implements Callable<Integer> {
         }
         if (sticky != null) {
           pool.sticky(Sticky.parse(sticky));
+        }
+        if (panicThreshold != null) {
+          pool.panicThresholdPercent(panicThreshold);
         }
         builder.pool(pool.build());
       }

@@ -26,6 +26,11 @@ final class TestTopology {
   final Path configFile;
 
   TestTopology(int webServers) {
+    this(webServers, false);
+  }
+
+  /** With {@code sessionHa}: Redis with two replicas and three Sentinels (down after 1 s), replica-ack writes. */
+  TestTopology(int webServers, boolean sessionHa) {
     try {
       home = Files.createTempDirectory("scalestack-it-");
       Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -50,12 +55,14 @@ final class TestTopology {
             bcryptCost: 4
           redis:
             listen: %s.3:%d
+          %s
           postgres:
             listen: %s.4:%d
           supervisor:
             restartDelayMillis: 200
           """.formatted(home, net, controlPort, net, lbPort, net, adminPort, webServers, net, webPort,
-          net, redisPort, net, pgPort));
+          net, redisPort, sessionHa ? "  sentinelDownAfterMillis: 1000\nsession:\n  ha: true\n  durability: replica-ack" : "",
+          net, pgPort));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

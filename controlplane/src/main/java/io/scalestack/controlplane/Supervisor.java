@@ -49,6 +49,8 @@ public final class Supervisor implements AutoCloseable {
   public static final String WEB_POOL = "web";
   /** The balancer's cookie that pins a user to a web server with the {@code sticky} strategy. */
   static final String STICKY_COOKIE = "SCALESTACK_SERVER";
+  /** Fewer healthy web servers than this share: the balancer uses all of them. */
+  static final int WEB_PANIC_THRESHOLD_PERCENT = 50;
   /** The name the Sentinels know the session store's primary by. */
   static final String SENTINEL_MASTER = "scalestack";
   // the election and promotion after down-after: well under a second on one machine
@@ -359,6 +361,11 @@ public final class Supervisor implements AutoCloseable {
         "--fall", String.valueOf(lb.fall()),
         "--log-file", home.resolve("logs/lb.log").toString(),
         "--parent-pid", String.valueOf(ProcessHandle.current().pid())));
+    // Envoy's panic mode: when most web servers fail their health check at once, the cause is
+    // likely shared (a Redis failover, the database): keep sending them requests, so that those
+    // that can be answered are, and service resumes the moment the dependency is back instead of
+    // rise x interval later
+    args.addAll(List.of("--panic-threshold", String.valueOf(WEB_PANIC_THRESHOLD_PERCENT)));
     if (config.session().strategy().equals("sticky")) {
       // sessions live in each web server's memory: the balancer pins every user to one server
       args.addAll(List.of("--sticky", "insert:" + STICKY_COOKIE));
