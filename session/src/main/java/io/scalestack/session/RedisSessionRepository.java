@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * The shared-store session strategy: every session is one Redis hash, so that web servers keep
  * no user state and any server can answer any request.
  *
- * <p>Layout: key {@code scalestack:session:<id>}, a hash with the fields {@code creationTime}
+ * <p>Layout: key {@code scalestack:session:{<first 11 characters of the id>}<the rest>}, a hash with the fields {@code creationTime}
  * and {@code lastAccessedTime} (epoch milliseconds), {@code maxInactiveInterval} (seconds) and
  * one field {@code attr:<name>} per attribute, whose value is typed text ({@code s:alice},
  * {@code l:42}, {@code i:7}, {@code b:true}). The key's TTL is the max inactive interval,
@@ -48,8 +48,8 @@ import org.slf4j.LoggerFactory;
  * time, in one Lua script that first checks the session still exists, so two requests changing
  * different attributes of one session never undo each other, and a request finishing after a
  * logout cannot bring the session back. {@link #changeId} renames the key in one script (atomic;
- * the TTL moves with it). Both scripts touch one hash slot per key; renaming across slots needs
- * hash tags before this runs on Redis Cluster.
+ * the TTL moves with it). The new id keeps the old one's family, which is the key's hash tag (see
+ * {@link #key}), so both keys hash to one slot and the rename works on Redis Cluster too.
  *
  * <p>Calls are synchronous (run them on virtual threads) and bounded: every command times out
  * after the {@linkplain Builder#commandTimeout command timeout} (2 s unless configured), and a
@@ -339,7 +339,7 @@ public final class RedisSessionRepository implements SessionRepository {
     if (!SessionIds.isWellFormed(id)) {
       return Optional.empty();
     }
-    String newId = ids.next();
+    String newId = ids.rotate(id);
     long renamed = call("EVALSHA (change id)", commands -> acknowledged("EVALSHA (change id)", commands,
         CHANGE_ID.runForLong(commands, new String[] {key(id), key(newId)})));
     return renamed == 1 ? Optional.of(newId) : Optional.empty();
@@ -404,8 +404,14 @@ public final class RedisSessionRepository implements SessionRepository {
     return "RedisSessionRepository[" + store + "]";
   }
 
+  /**
+   * {@code scalestack:session:{family}rest}: the braces make the id's family a Redis Cluster hash
+   * tag, so that a session and the key it is renamed to by {@link #changeId} (same family, see
+   * {@link SessionIds#rotate}) always hash to one slot — Spring Session's RENAME fails with
+   * CROSSSLOT there.
+   */
   static String key(String id) {
-    return KEY_PREFIX + id;
+    return KEY_PREFIX + "{" + id.substring(0, SessionIds.FAMILY_LENGTH) + "}" + id.substring(SessionIds.FAMILY_LENGTH);
   }
 
   private <T> T call(String command, Function<RedisCommands<String, String>, T> body) {

@@ -183,6 +183,20 @@ class RedisSessionRepositoryTest {
   }
 
   @Test
+  void changeIdKeepsTheIdsFamilySoBothKeysShareAClusterSlot() {
+    SessionData session = saved(Map.of("user", "alice"));
+
+    String newId = repository.changeId(session.id()).orElseThrow();
+
+    assertThat(newId).hasSize(43).startsWith(session.id().substring(0, 11)).isNotEqualTo(session.id());
+    assertThat(newId.substring(11)).isNotEqualTo(session.id().substring(11));
+    assertThat(key(newId)).startsWith("scalestack:session:{" + session.id().substring(0, 11) + "}");
+    // Redis Cluster hashes only the {tag}: RENAME stays within one slot (no CROSSSLOT)
+    assertThat(io.lettuce.core.cluster.SlotHash.getSlot(key(newId)))
+        .isEqualTo(io.lettuce.core.cluster.SlotHash.getSlot(key(session.id())));
+  }
+
+  @Test
   void changeIdOfAnUnknownOrMalformedIdFindsNothingToMove() {
     String unknown = repository.create(now, THIRTY_MINUTES).id();
 
@@ -371,6 +385,6 @@ class RedisSessionRepositoryTest {
   }
 
   private static String key(String id) {
-    return "scalestack:session:" + id;
+    return RedisSessionRepository.key(id);
   }
 }

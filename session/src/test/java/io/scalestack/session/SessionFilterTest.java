@@ -372,7 +372,7 @@ class SessionFilterTest {
   }
 
   private static String key(String id) {
-    return "scalestack:session:" + id;
+    return RedisSessionRepository.key(id);
   }
 
   private static String randomId() {

@@ -213,7 +213,7 @@ class SpringBootIntegrationTest {
   }
 
   private static String key(String id) {
-    return "scalestack:session:" + id;
+    return RedisSessionRepository.key(id);
   }
 
   /** One running Spring Boot application: its context and the port its Tomcat listens on. */

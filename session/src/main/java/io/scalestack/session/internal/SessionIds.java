@@ -17,6 +17,16 @@ public final class SessionIds {
   /** Characters in an id: ceil(32 * 8 / 6). */
   public static final int ID_LENGTH = 43;
 
+  /**
+   * The leading characters an id keeps when it is rotated ({@link #rotate}): its family. A store
+   * may key a session by its family (a Redis Cluster hash tag), so that the old and the new key
+   * of a rotation live on one node and can be renamed atomically.
+   */
+  public static final int FAMILY_LENGTH = 11;
+
+  // the fresh part of a rotated id: 24 bytes, 192 bits, exactly 32 base64url characters
+  private static final int ROTATED_BYTES = 24;
+
   private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
 
   private final SecureRandom random;
@@ -36,6 +46,17 @@ public final class SessionIds {
     byte[] bytes = new byte[ID_BYTES];
     random.nextBytes(bytes);
     return ENCODER.encodeToString(bytes);
+  }
+
+  /**
+   * A new id in the family of {@code id}: its first {@link #FAMILY_LENGTH} characters, then 192
+   * fresh random bits. Whoever knew the old id learns nothing about the new one's random part,
+   * which alone is far beyond guessing.
+   */
+  public String rotate(String id) {
+    byte[] bytes = new byte[ROTATED_BYTES];
+    random.nextBytes(bytes);
+    return id.substring(0, FAMILY_LENGTH) + ENCODER.encodeToString(bytes);
   }
 
   /**
