@@ -266,6 +266,52 @@ public final class ClusteredSessionRepository implements SessionRepository {
     return Optional.of(newId);
   }
 
+  @Override
+  public int deleteAllOf(String principal) {
+    Objects.requireNonNull(principal, "principal");
+    int deleted = deleteLocal(principal);
+    List<Address> others = view.getMembers().stream().filter(a -> !a.equals(channel.getAddress())).toList();
+    if (others.isEmpty()) {
+      return deleted;
+    }
+    byte[] request = ClusterMessages.deletePrincipal(principal);
+    try {
+      count(request, others.size());
+      RspList<byte[]> replies = dispatcher.castMessage(others, new BytesMessage(null, request),
+          new RequestOptions(ResponseMode.GET_ALL, timeout.toMillis(), true));
+      for (Rsp<byte[]> reply : replies) {
+        if (reply.wasReceived() && reply.getValue() != null) {
+          deleted += ClusterMessages.parseCount(reply.getValue());
+        }
+      }
+    } catch (Exception e) {
+      throw new SessionStoreException("session cluster " + name + ": deleting the sessions of a principal failed: " + e, e);
+    }
+    return deleted;
+  }
+
+  /**
+   * Deletes this server's copies of the principal's sessions; counts those it is the first owner
+   * of, so that a session with two copies is counted once across the cluster.
+   */
+  private int deleteLocal(String principal) {
+    Address self = channel.getAddress();
+    int counted = 0;
+    for (String id : sessions.keySet()) {
+      boolean[] removed = {false};
+      // decided under the entry, so a delta landing meanwhile cannot bring the session back
+      sessions.computeIfPresent(id, (key, session) -> {
+        removed[0] = principal.equals(session.attributes().get(PRINCIPAL_ATTRIBUTE));
+        return removed[0] ? null : session;
+      });
+      List<Address> owners = owners(id);
+      if (removed[0] && !owners.isEmpty() && owners.get(0).equals(self)) {
+        counted++;
+      }
+    }
+    return counted;
+  }
+
   /** Sessions held by this server (its own share, or all of them with {@link Replication#ALL}). */
   public int localSessions() {
     return sessions.size();
@@ -395,6 +441,9 @@ public final class ClusteredSessionRepository implements SessionRepository {
     } catch (IllegalArgumentException e) {
       log.warn("session cluster {}: dropping a message from {}: {}", name, message.getSrc(), e.getMessage());
       return new byte[] {0};
+    }
+    if (request.op() == ClusterMessages.DELETE_PRINCIPAL) {
+      return ClusterMessages.count(deleteLocal(request.id()));
     }
     if (request.op() == ClusterMessages.GET) {
       byte[] reply = ClusterMessages.session(sessions.get(request.id()));

@@ -150,6 +150,19 @@ public final class LocalSessionRepository implements SessionRepository {
     return Optional.of(newId);
   }
 
+  @Override
+  public int deleteAllOf(String principal) {
+    Objects.requireNonNull(principal, "principal");
+    int deleted = 0;
+    for (Iterator<Map.Entry<String, SessionData>> it = sessions.entrySet().iterator(); it.hasNext(); ) {
+      if (principal.equals(it.next().getValue().attributes().get(PRINCIPAL_ATTRIBUTE))) {
+        it.remove();
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
   /** Removes every session expired by this repository's clock; returns how many. */
   public int sweepExpired() {
     newSinceSweep.set(0);

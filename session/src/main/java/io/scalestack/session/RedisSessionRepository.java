@@ -142,12 +142,24 @@ public final class RedisSessionRepository implements SessionRepository {
       return fields
       """);
 
-  /* KEYS[1] old key, KEYS[2] new key. RENAME keeps the TTL. Returns 0 when there is no old key. */
+  /*
+   * KEYS[1] old key, KEYS[2] new key (one slot: same family). RENAME keeps the TTL. Returns an
+   * empty array when there is no old key, else {1, the stored principal or ''}.
+   */
   private static final RedisScript CHANGE_ID = new RedisScript("""
-      if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+      if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
       redis.call('RENAME', KEYS[1], KEYS[2])
-      return 1
+      return {'1', redis.call('HGET', KEYS[2], ARGV[1]) or ''}
       """);
+
+  /* KEYS[1] session key. Deletes it if its principal field is ARGV[2] (field ARGV[1]); returns 1 if so. */
+  private static final RedisScript DELETE_IF_PRINCIPAL = new RedisScript("""
+      if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('DEL', KEYS[1]) end
+      return 0
+      """);
+
+  static final String PRINCIPAL_PREFIX = "scalestack:principal:";
+  private static final String PRINCIPAL_FIELD = ATTRIBUTE_PREFIX + PRINCIPAL_ATTRIBUTE;
 
   private final RedisClient client;
   private final boolean ownsClient;
@@ -324,7 +336,49 @@ public final class RedisSessionRepository implements SessionRepository {
           + " changes dropped", SessionIds.redact(session.id()));
       return Optional.empty();
     }
+    if ((isNew || changedAttributeNames.contains(PRINCIPAL_ATTRIBUTE))
+        && session.attributes().get(PRINCIPAL_ATTRIBUTE) instanceof String principal) {
+      index(principal, session.id());
+    }
     return Optional.of(session.id());
+  }
+
+  /**
+   * Adds {@code id} to its principal's index (a set, no TTL) and drops the members whose session
+   * is gone, so that the set holds the principal's live sessions plus at most the ones that expired
+   * since the last login. Only a login (the principal attribute set) pays for this.
+   */
+  private void index(String principal, String id) {
+    String index = PRINCIPAL_PREFIX + principal;
+    call("SADD (principal index)", commands -> {
+      commands.sadd(index, id);
+      for (String member : commands.smembers(index)) {
+        if (!member.equals(id) && (!SessionIds.isWellFormed(member) || commands.exists(key(member)) == 0)) {
+          commands.srem(index, member);
+        }
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public int deleteAllOf(String principal) {
+    Objects.requireNonNull(principal, "principal");
+    String index = PRINCIPAL_PREFIX + principal;
+    String stored = AttributeValues.encode(principal);
+    return call("EVALSHA (delete all of a principal)", commands -> {
+      int deleted = 0;
+      for (String member : commands.smembers(index)) {
+        // only if the session still names this principal: an id may have been reused by nobody, but
+        // a session can change hands (a new login on the same session)
+        if (SessionIds.isWellFormed(member)
+            && DELETE_IF_PRINCIPAL.runForLong(commands, new String[] {key(member)}, PRINCIPAL_FIELD, stored) == 1) {
+          deleted++;
+        }
+      }
+      commands.del(index);
+      return acknowledged("EVALSHA (delete all of a principal)", commands, deleted);
+    });
   }
 
   @Override
@@ -340,9 +394,21 @@ public final class RedisSessionRepository implements SessionRepository {
       return Optional.empty();
     }
     String newId = ids.rotate(id);
-    long renamed = call("EVALSHA (change id)", commands -> acknowledged("EVALSHA (change id)", commands,
-        CHANGE_ID.runForLong(commands, new String[] {key(id), key(newId)})));
-    return renamed == 1 ? Optional.of(newId) : Optional.empty();
+    List<String> renamed = call("EVALSHA (change id)", commands -> acknowledged("EVALSHA (change id)", commands,
+        CHANGE_ID.runForStrings(commands, new String[] {key(id), key(newId)}, PRINCIPAL_FIELD)));
+    if (renamed.isEmpty()) {
+      return Optional.empty();
+    }
+    String principal = renamed.get(1);
+    if (!principal.isEmpty()) {
+      // the principal's index names the new id now (a separate key: its own slot, its own command)
+      String index = PRINCIPAL_PREFIX + AttributeValues.decode(principal);
+      call("SREM/SADD (principal index)", commands -> {
+        commands.srem(index, id);
+        return commands.sadd(index, newId);
+      });
+    }
+    return Optional.of(newId);
   }
 
   /** The command timeout in force. */
@@ -494,7 +560,7 @@ public final class RedisSessionRepository implements SessionRepository {
   // empties the cache) each get NOSCRIPT and send the script again: two round trips instead of one.
   private void preloadScripts(StatefulRedisConnection<String, String> opened) {
     try {
-      for (RedisScript script : List.of(FIND_FOR_REQUEST, SAVE, CHANGE_ID)) {
+      for (RedisScript script : List.of(FIND_FOR_REQUEST, SAVE, CHANGE_ID, DELETE_IF_PRINCIPAL)) {
         script.load(opened.sync());
       }
     } catch (RedisException e) {

@@ -30,6 +30,13 @@ import java.util.Set;
 public interface SessionRepository extends AutoCloseable {
 
   /**
+   * The attribute that names a session's user (a {@link String}, for example the user id), set by
+   * the application at login: {@link #deleteAllOf} ends every session that carries it ("log out
+   * everywhere"). Spring Session's {@code PRINCIPAL_NAME_INDEX_NAME} plays the same part.
+   */
+  String PRINCIPAL_ATTRIBUTE = "scalestack.principal";
+
+  /**
    * Creates a session with a fresh, unguessable id. Nothing is stored until {@link #save} with
    * {@code isNew} set.
    */
@@ -90,6 +97,16 @@ public interface SessionRepository extends AutoCloseable {
    * @throws SessionStoreException if the store cannot be reached or fails
    */
   Optional<String> changeId(String id);
+
+  /**
+   * Deletes every session whose {@link #PRINCIPAL_ATTRIBUTE} is {@code principal}, wherever it
+   * was created: the user is logged out on every server and every device. A request already
+   * holding one of these sessions cannot write it back (saves of a deleted session are dropped).
+   *
+   * @return how many sessions were deleted
+   * @throws SessionStoreException if the store cannot be reached or fails
+   */
+  int deleteAllOf(String principal);
 
   /** Releases the repository's connections. Idempotent. */
   @Override

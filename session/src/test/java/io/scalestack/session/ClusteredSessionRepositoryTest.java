@@ -168,6 +168,24 @@ class ClusteredSessionRepositoryTest {
   }
 
   @Test
+  void deleteAllOfAPrincipalReachesEveryMemberAndCountsEachSessionOnce() {
+    List<ClusteredSessionRepository> cluster = cluster(3, Replication.BACKUP);
+    List<String> alice = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      alice.add(saved(cluster.get(i % 3), Map.of(SessionRepository.PRINCIPAL_ATTRIBUTE, "alice")).id());
+    }
+    SessionData bob = saved(cluster.get(0), Map.of(SessionRepository.PRINCIPAL_ATTRIBUTE, "bob"));
+
+    assertThat(cluster.get(1).deleteAllOf("alice")).isEqualTo(12);
+
+    for (String id : alice) {
+      assertThat(cluster.get(2).find(id)).isEmpty();
+    }
+    assertThat(cluster.get(2).find(bob.id())).isPresent();
+    assertThat(cluster.stream().mapToInt(ClusteredSessionRepository::localSessions).sum()).isEqualTo(2);
+  }
+
+  @Test
   void rejectsIncompleteSettings() {
     assertThatThrownBy(() -> ClusteredSessionRepository.builder().discoveryDirectory(discovery).build())
         .hasMessage("memberName: not set (expected: this server's unique name)");

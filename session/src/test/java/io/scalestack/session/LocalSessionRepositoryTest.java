@@ -98,6 +98,18 @@ class LocalSessionRepositoryTest {
   }
 
   @Test
+  void deleteAllOfAPrincipalDeletesOnlyItsSessions() {
+    LocalSessionRepository repository = LocalSessionRepository.create();
+    saved(repository, Map.of(SessionRepository.PRINCIPAL_ATTRIBUTE, "alice"));
+    saved(repository, Map.of(SessionRepository.PRINCIPAL_ATTRIBUTE, "alice"));
+    SessionData bob = saved(repository, Map.of(SessionRepository.PRINCIPAL_ATTRIBUTE, "bob"));
+
+    assertThat(repository.deleteAllOf("alice")).isEqualTo(2);
+    assertThat(repository.size()).isEqualTo(1);
+    assertThat(repository.find(bob.id())).isPresent();
+  }
+
+  @Test
   void malformedIdsFindNothingAndBadSettingsAreRejected() {
     LocalSessionRepository repository = LocalSessionRepository.create();
     assertThat(repository.findForRequest("A".repeat(1_000_000), clock.instant())).isEmpty();

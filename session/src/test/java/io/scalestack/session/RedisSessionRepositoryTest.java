@@ -197,6 +197,35 @@ class RedisSessionRepositoryTest {
   }
 
   @Test
+  void deleteAllOfAPrincipalDeletesEveryLiveSessionOfItAndNoOtherEvenAfterARotation() {
+    SessionData phone = saved(Map.of(SessionRepository.PRINCIPAL_ATTRIBUTE, "alice", "device", "phone"));
+    SessionData laptop = saved(Map.of(SessionRepository.PRINCIPAL_ATTRIBUTE, "alice", "device", "laptop"));
+    SessionData bob = saved(Map.of(SessionRepository.PRINCIPAL_ATTRIBUTE, "bob"));
+    String rotated = repository.changeId(laptop.id()).orElseThrow();
+    // a session that names alice no more (a new login on it) stays
+    SessionData handedOver = saved(Map.of(SessionRepository.PRINCIPAL_ATTRIBUTE, "alice"));
+    repository.save(new SessionData(handedOver.id(), now, now, THIRTY_MINUTES,
+        Map.of(SessionRepository.PRINCIPAL_ATTRIBUTE, "carol")), Set.of(SessionRepository.PRINCIPAL_ATTRIBUTE), false);
+
+    assertThat(repository.deleteAllOf("alice")).isEqualTo(2);
+
+    assertThat(repository.find(phone.id())).isEmpty();
+    assertThat(repository.find(rotated)).isEmpty();
+    assertThat(repository.find(bob.id())).isPresent();
+    assertThat(repository.find(handedOver.id())).isPresent();
+    assertThat(repository.deleteAllOf("alice")).isZero();
+  }
+
+  @Test
+  void aLoginPrunesThePrincipalsIndexOfSessionsThatAreGone() {
+    SessionData first = saved(Map.of(SessionRepository.PRINCIPAL_ATTRIBUTE, "dave"));
+    repository.delete(first.id()); // expired or logged out
+    SessionData second = saved(Map.of(SessionRepository.PRINCIPAL_ATTRIBUTE, "dave"));
+
+    assertThat(redis.smembers(RedisSessionRepository.PRINCIPAL_PREFIX + "dave")).containsExactly(second.id());
+  }
+
+  @Test
   void changeIdOfAnUnknownOrMalformedIdFindsNothingToMove() {
     String unknown = repository.create(now, THIRTY_MINUTES).id();
 

@@ -127,6 +127,24 @@ class SessionFilterTest {
   }
 
   @Test
+  void loggingOutEverywhereEndsTheUsersSessionsOnEveryServerAndDevice() throws Exception {
+    RedisSessionRepository repository = RedisSessionRepository.create(TestEngines.redis().uri());
+    resources.add(repository);
+    Browser phone = new Browser();
+    Browser laptop = new Browser();
+    Browser other = new Browser();
+    phone.post(serverA, "/login-as?user=erin");
+    laptop.post(serverB, "/login-as?user=erin");
+    other.post(serverA, "/login-as?user=frank");
+
+    assertThat(repository.deleteAllOf("erin")).isEqualTo(2);
+
+    assertThat(phone.get(serverB, "/me").status()).isEqualTo(401);
+    assertThat(laptop.get(serverA, "/me").status()).isEqualTo(401);
+    assertThat(other.get(serverB, "/me").body()).isEqualTo("frank");
+  }
+
+  @Test
   void invalidateDeletesTheKeyAndExpiresTheCookie() {
     Browser browser = new Browser();
     String id = browser.post(serverA, "/login?user=alice").body();

@@ -94,6 +94,14 @@ final class TestApp extends HttpServlet {
         }
       }
       case "GET /public" -> response.getWriter().print("no session needed");
+      case "POST /login-as" -> {
+        // a login that names the session's user, for "log out everywhere"
+        HttpSession session = request.getSession();
+        request.changeSessionId();
+        session.setAttribute("user", request.getParameter("user"));
+        session.setAttribute(SessionRepository.PRINCIPAL_ATTRIBUTE, request.getParameter("user"));
+        response.getWriter().print(session.getId());
+      }
       case "POST /rotate" -> response.getWriter().print(request.changeSessionId());
       case "GET /id" -> {
         HttpSession session = request.getSession(false);

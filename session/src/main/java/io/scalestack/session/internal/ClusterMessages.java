@@ -33,6 +33,8 @@ public final class ClusterMessages {
   public static final byte DELTA = 3;
   public static final byte GET = 4;
   public static final byte DELETE = 5;
+  /** Delete every session of a principal: the request's id is the principal. */
+  public static final byte DELETE_PRINCIPAL = 6;
 
   static final int MAX_STRING_BYTES = 1 << 20;
   static final int MAX_FIELDS = 100_000;
@@ -88,6 +90,22 @@ public final class ClusterMessages {
     });
   }
 
+  public static byte[] deletePrincipal(String principal) {
+    return write(out -> {
+      out.writeByte(DELETE_PRINCIPAL);
+      writeString(out, principal);
+    });
+  }
+
+  /** A count as a reply (to DELETE_PRINCIPAL). */
+  public static byte[] count(int n) {
+    return write(out -> out.writeInt(n));
+  }
+
+  public static int parseCount(byte[] bytes) {
+    return read(bytes, DataInputStream::readInt);
+  }
+
   /** A session as a reply to GET: its encoding, or an empty array for none. */
   public static byte[] session(SessionData session) {
     return session == null ? new byte[0] : write(out -> writeSession(out, session));
@@ -130,8 +148,8 @@ public final class ClusterMessages {
           }
           yield new Request(op, id, null, new Delta(last, interval, values, removed));
         }
-        case GET, DELETE -> new Request(op, readString(in), null, null);
-        default -> throw new IllegalArgumentException("cluster message: operation " + op + " (expected: 1..5)");
+        case GET, DELETE, DELETE_PRINCIPAL -> new Request(op, readString(in), null, null);
+        default -> throw new IllegalArgumentException("cluster message: operation " + op + " (expected: 1..6)");
       };
     });
   }

@@ -47,7 +47,7 @@ class ClusterMessagesTest {
     assertThatThrownBy(() -> ClusterMessages.parse(java.util.Arrays.copyOf(whole, whole.length + 1)))
         .hasMessage("cluster message: 1 bytes after its end (expected: none)");
     assertThatThrownBy(() -> ClusterMessages.parse(new byte[] {9}))
-        .hasMessage("cluster message: operation 9 (expected: 1..5)");
+        .hasMessage("cluster message: operation 9 (expected: 1..6)");
     byte[] huge = ByteBuffer.allocate(5).put(ClusterMessages.GET).putInt(Integer.MAX_VALUE).array();
     assertThatThrownBy(() -> ClusterMessages.parse(huge))
         .hasMessage("cluster message: string of 2147483647 bytes (expected: 0..1048576)");
