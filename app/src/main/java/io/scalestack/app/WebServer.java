@@ -214,6 +214,7 @@ public final class WebServer implements AutoCloseable {
                 Telemetry.CONTENT_TYPE,
                 dataSource,
                 sessionFilter,
+                sessions,
                 redisProbe::isReachable,
                 bcryptCost,
                 maxRequestBodyBytes));

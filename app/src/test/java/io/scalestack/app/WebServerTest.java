@@ -384,6 +384,21 @@ class WebServerTest {
   }
 
   @Test
+  void logoutEverywhereEndsEverySessionOfTheUserOnEveryServerAndNoOneElses() {
+    String username = signedUpUser(a);
+    String phone = loggedIn(a, username);
+    String laptop = loggedIn(b, username);
+    String someoneElse = loggedIn(b, signedUpUser(b));
+
+    assertThat(http.post(b, "/api/logout-everywhere", null, phone).status()).isEqualTo(204);
+
+    assertThat(http.get(a, "/api/me", phone).status()).isEqualTo(401);
+    assertThat(http.get(a, "/api/me", laptop).status()).isEqualTo(401);
+    assertThat(http.get(a, "/api/me", someoneElse).status()).isEqualTo(200);
+    assertThat(http.post(a, "/api/logout-everywhere", null).status()).isEqualTo(401);
+  }
+
+  @Test
   void aSessionStartedOnOneServerWorksOnTheOther() {
     String username = signedUpUser(a);
     String cookie = loggedIn(a, username);
@@ -502,7 +517,7 @@ class WebServerTest {
     assertError(
         http.get(a, "/api/nothing"),
         404,
-        "path: '/api/nothing' (expected: one of /, /api/signup, /api/login, /api/logout, /api/me, /health, /metrics)",
+        "path: '/api/nothing' (expected: one of /, /api/signup, /api/login, /api/logout, /api/logout-everywhere, /api/me, /health, /metrics)",
         null);
     Reply wrongMethod = http.get(a, "/api/login");
     assertError(wrongMethod, 405, "method: 'GET' (expected: POST)", null);

@@ -1,6 +1,7 @@
 package io.scalestack.app.internal;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.scalestack.session.SessionRepository;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import java.util.EnumSet;
@@ -23,7 +24,7 @@ import org.eclipse.jetty.ee10.servlet.ServletHolder;
 public final class PhotoService {
 
   /** The routes, in the order a 404 lists them. */
-  static final String ROUTES = "/, /api/signup, /api/login, /api/logout, /api/me, /health, /metrics";
+  static final String ROUTES = "/, /api/signup, /api/login, /api/logout, /api/logout-everywhere, /api/me, /health, /metrics";
 
   private PhotoService() {}
 
@@ -35,6 +36,7 @@ public final class PhotoService {
       String metricsContentType,
       DataSource dataSource,
       Filter sessionFilter,
+      SessionRepository sessions,
       BooleanSupplier redisReachable,
       int bcryptCost,
       int maxRequestBodyBytes) {}
@@ -56,10 +58,13 @@ public final class PhotoService {
         new UserApi(
             new UserRepository(settings.dataSource()),
             new PasswordHasher(settings.bcryptCost(), hashers),
+            settings.sessions(),
             settings.maxRequestBodyBytes());
     add(context, "/api/signup", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("POST", users::signup)));
     add(context, "/api/login", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("POST", users::login)));
     add(context, "/api/logout", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("POST", users::logout)));
+    add(context, "/api/logout-everywhere",
+        new ApiServlet(settings.maxRequestBodyBytes(), Map.of("POST", users::logoutEverywhere)));
     add(context, "/api/me", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("GET", users::me, "PUT", users::updateMe)));
 
     DataSource dataSource = settings.dataSource();

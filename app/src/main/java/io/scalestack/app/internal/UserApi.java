@@ -2,12 +2,15 @@ package io.scalestack.app.internal;
 
 import io.scalestack.app.internal.UserRepository.Credentials;
 import io.scalestack.app.internal.UserRepository.User;
+import io.scalestack.session.SessionRepository;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpSession;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The account endpoints: signup, login, logout and the caller's own profile.
@@ -36,13 +39,17 @@ final class UserApi {
   /** The body of a successful signup. */
   record SignedUp(long id, String username, String displayName) {}
 
+  private static final Logger log = LoggerFactory.getLogger(UserApi.class);
+
   private final UserRepository users;
   private final PasswordHasher passwords;
+  private final SessionRepository sessions;
   private final int maxRequestBodyBytes;
 
-  UserApi(UserRepository users, PasswordHasher passwords, int maxRequestBodyBytes) {
+  UserApi(UserRepository users, PasswordHasher passwords, SessionRepository sessions, int maxRequestBodyBytes) {
     this.users = users;
     this.passwords = passwords;
+    this.sessions = sessions;
     this.maxRequestBodyBytes = maxRequestBodyBytes;
   }
 
@@ -89,7 +96,10 @@ final class UserApi {
     if (previous != null) {
       previous.invalidate();
     }
-    request.getSession(true).setAttribute(USER_ID, user.id());
+    HttpSession session = request.getSession(true);
+    session.setAttribute(USER_ID, user.id());
+    // names the session's user, so that "log out everywhere" finds every session of it
+    session.setAttribute(SessionRepository.PRINCIPAL_ATTRIBUTE, Long.toString(user.id()));
     Json.write(response, HttpServletResponse.SC_OK, user);
   }
 
@@ -99,6 +109,17 @@ final class UserApi {
     if (session != null) {
       session.invalidate();
     }
+    response.setStatus(HttpServletResponse.SC_NO_CONTENT);
+  }
+
+  /**
+   * {@code POST /api/logout-everywhere}: ends every session of the caller's user, on every web
+   * server and device (this one included); 204, or 401 without a session.
+   */
+  void logoutEverywhere(HttpServletRequest request, HttpServletResponse response) {
+    long userId = loggedInUser(request);
+    int ended = sessions.deleteAllOf(Long.toString(userId));
+    log.info("user {}: logged out everywhere, {} sessions ended", userId, ended);
     response.setStatus(HttpServletResponse.SC_NO_CONTENT);
   }
 
