@@ -91,7 +91,16 @@ public final class RedisSessionRepository implements SessionRepository {
    */
   private static final RedisScript SAVE = new RedisScript("""
       local key = KEYS[1]
-      if ARGV[1] ~= '1' and redis.call('EXISTS', key) == 0 then return 0 end
+      local isNew = ARGV[1] == '1'
+      local ttl = tonumber(ARGV[2])
+      if not isNew then
+        -- PEXPIRE answers 0 for a key that is gone: the existence check and the TTL in one command
+        if ttl > 0 then
+          if redis.call('PEXPIRE', key, ttl) == 0 then return 0 end
+        elseif redis.call('EXISTS', key) == 0 then
+          return 0
+        end
+      end
       local deletes = tonumber(ARGV[3])
       -- one HDEL and one HSET for all fields, in slices that stay within Lua's stack for unpack
       for i = 4, 3 + deletes, 1000 do
@@ -100,8 +109,8 @@ public final class RedisSessionRepository implements SessionRepository {
       for i = 4 + deletes, #ARGV, 1000 do
         redis.call('HSET', key, unpack(ARGV, i, math.min(i + 999, #ARGV)))
       end
-      local ttl = tonumber(ARGV[2])
-      if ttl > 0 then redis.call('PEXPIRE', key, ttl) else redis.call('PERSIST', key) end
+      -- HSET keeps an existing key's TTL: only a new key, or one that must not expire, needs more
+      if isNew and ttl > 0 then redis.call('PEXPIRE', key, ttl) elseif ttl <= 0 then redis.call('PERSIST', key) end
       return 1
       """);
 
