@@ -174,7 +174,8 @@ public final class ClusteredSessionRepository implements SessionRepository {
     if (owners.contains(channel.getAddress())) {
       SessionData local = sessions.get(id);
       if (local != null || owners.size() == 1) {
-        return Optional.ofNullable(local);
+        // a copy: a request's change in place must reach the owners through a save, not by itself
+        return Optional.ofNullable(local == null ? null : local.copy(local.lastAccessedTime()));
       }
     }
     for (Address owner : owners) {

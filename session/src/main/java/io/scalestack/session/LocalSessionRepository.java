@@ -1,5 +1,6 @@
 package io.scalestack.session;
 
+import io.scalestack.session.internal.AttributeValues;
 import io.scalestack.session.internal.SessionIds;
 import java.time.Clock;
 import java.time.Duration;
@@ -70,7 +71,8 @@ public final class LocalSessionRepository implements SessionRepository {
     if (!SessionIds.isWellFormed(id)) {
       return Optional.empty();
     }
-    return Optional.ofNullable(sessions.get(id));
+    SessionData stored = sessions.get(id);
+    return stored == null ? Optional.empty() : Optional.of(stored.copy(stored.lastAccessedTime()));
   }
 
   @Override
@@ -83,9 +85,10 @@ public final class LocalSessionRepository implements SessionRepository {
       if (stored.isExpired(now)) {
         return null;
       }
-      return now.isAfter(stored.lastAccessedTime()) ? withLastAccess(stored, now) : stored;
+      return now.isAfter(stored.lastAccessedTime()) ? stored.copy(now) : stored;
     });
-    return Optional.ofNullable(found);
+    // the caller gets its own maps and lists: a change in place reaches this store only through save
+    return found == null ? Optional.empty() : Optional.of(found.copy(found.lastAccessedTime()));
   }
 
   @Override
@@ -107,7 +110,7 @@ public final class LocalSessionRepository implements SessionRepository {
               + " sessions stored (maxSessions: " + maxSessions + "); the new session was not stored");
         }
       }
-      sessions.put(session.id(), session);
+      sessions.put(session.id(), session.copy(session.lastAccessedTime()));
       return Optional.of(session.id());
     }
     SessionData merged = sessions.computeIfPresent(session.id(), (key, stored) -> {
@@ -118,7 +121,7 @@ public final class LocalSessionRepository implements SessionRepository {
         if (value == null) {
           attributes.remove(name);
         } else {
-          attributes.put(name, value);
+          attributes.put(name, AttributeValues.copy(value));
         }
       }
       return new SessionData(key, stored.creationTime(), session.lastAccessedTime(),
@@ -193,10 +196,6 @@ public final class LocalSessionRepository implements SessionRepository {
     return "LocalSessionRepository[" + sessions.size() + " sessions, maxSessions=" + maxSessions + "]";
   }
 
-  private static SessionData withLastAccess(SessionData stored, Instant now) {
-    return new SessionData(stored.id(), stored.creationTime(), now, stored.maxInactiveInterval(),
-        stored.attributes());
-  }
 
   /** Builds a {@link LocalSessionRepository}. Not thread-safe; validates each setting when set. */
   public static final class Builder {

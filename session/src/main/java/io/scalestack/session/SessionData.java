@@ -49,6 +49,17 @@ public record SessionData(
     attributes = Collections.unmodifiableMap(copy);
   }
 
+  /**
+   * An independent copy, last accessed at {@code lastAccessedTime}: the JSON maps and lists among
+   * the attributes are copied too, so that changing one copy's in place never changes the other
+   * (an in-memory store hands out copies; a change reaches it only through a save).
+   */
+  public SessionData copy(Instant lastAccessedTime) {
+    Map<String, Object> copied = new LinkedHashMap<>();
+    attributes.forEach((name, value) -> copied.put(name, AttributeValues.copy(value)));
+    return new SessionData(id, creationTime, lastAccessedTime, maxInactiveInterval, copied);
+  }
+
   /** A session that has never been saved: no attributes, last accessed when it was created. */
   public static SessionData newSession(String id, Instant now, Duration maxInactiveInterval) {
     return new SessionData(id, now, now, maxInactiveInterval, Map.of());

@@ -38,9 +38,11 @@ import java.util.Objects;
  *   <li>The cookie ({@code Path=/; HttpOnly; SameSite=Lax}, plus {@code Secure} when configured)
  *       is sent only when a session was created or its id changed, and expired ({@code
  *       Max-Age=0}) after {@code invalidate()}.
- *   <li>Attribute values are {@code String}, {@code Long}, {@code Integer} or {@code Boolean};
+ *   <li>Attribute values are {@code String}, {@code Long}, {@code Integer}, {@code Boolean},
+ *       {@code Double}, or JSON documents of them ({@code Map} with String keys, {@code List});
  *       others are rejected by {@code setAttribute} with an {@link IllegalArgumentException}
- *       (see {@link SessionRepository} on why there is no Java serialization).
+ *       (see {@link SessionRepository} on why there is no Java serialization). A map or list
+ *       changed in place after {@code getAttribute} is saved without another {@code setAttribute}.
  *   <li>If the store is down, {@code getSession} (or the end of the request) throws {@link
  *       SessionStoreException} within the store's timeout.
  *   <li>Only the initial dispatch of an asynchronous request is covered: changes made after it

@@ -18,7 +18,8 @@ import java.util.Set;
  * holds).
  *
  * <p><b>No Java serialization.</b> Attribute values are limited to {@link String}, {@link Long},
- * {@link Integer} and {@link Boolean}, stored in a plain typed encoding. Deserializing Java
+ * {@link Integer}, {@link Boolean}, {@link Double} and JSON documents of them ({@link java.util.Map}
+ * with String keys, {@link java.util.List}), stored in a plain typed encoding. Deserializing Java
  * objects read from a shared store would let anyone who can write to that store run code in
  * every web server (a remote code execution risk), so no implementation may do it.
  *

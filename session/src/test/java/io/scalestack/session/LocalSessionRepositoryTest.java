@@ -98,6 +98,22 @@ class LocalSessionRepositoryTest {
   }
 
   @Test
+  void aListChangedInPlaceReachesTheStoreOnlyThroughASave() {
+    LocalSessionRepository repository = LocalSessionRepository.create();
+    SessionData session = saved(repository, Map.of("cart", new java.util.ArrayList<>(List.of("photo-1"))));
+
+    SessionData found = repository.findForRequest(session.id(), clock.instant()).orElseThrow();
+    @SuppressWarnings("unchecked")
+    List<Object> cart = (List<Object>) found.attributes().get("cart");
+    cart.add("photo-2");
+
+    assertThat(repository.find(session.id()).orElseThrow().attributes().get("cart")).isEqualTo(List.of("photo-1"));
+    repository.save(found, Set.of("cart"), false);
+    assertThat(repository.find(session.id()).orElseThrow().attributes().get("cart"))
+        .isEqualTo(List.of("photo-1", "photo-2"));
+  }
+
+  @Test
   void deleteAllOfAPrincipalDeletesOnlyItsSessions() {
     LocalSessionRepository repository = LocalSessionRepository.create();
     saved(repository, Map.of(SessionRepository.PRINCIPAL_ATTRIBUTE, "alice"));

@@ -274,7 +274,7 @@ class RedisSessionRepositoryTest {
     assertThatThrownBy(() -> new SessionData("id", now, now, THIRTY_MINUTES, Map.of("when", now)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("session attribute 'when': unsupported type java.time.Instant (expected: String, Long,"
-            + " Integer or Boolean)");
+            + " Integer, Boolean, Double, or a Map with String keys or a List of those)");
   }
 
   @Test

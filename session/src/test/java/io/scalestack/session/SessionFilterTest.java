@@ -235,7 +235,21 @@ class SessionFilterTest {
 
     assertThat(reply.status()).isEqualTo(400);
     assertThat(reply.body()).isEqualTo(
-        "session attribute 'cart': unsupported type java.util.ArrayList (expected: String, Long, Integer or Boolean)");
+        "session attribute 'cart': unsupported type java.util.Date (expected: String, Long, Integer, Boolean, Double,"
+            + " or a Map with String keys or a List of those)");
+  }
+
+  @Test
+  void aListChangedInPlaceWithoutSetAttributeIsSavedAndSeenByTheOtherServer() {
+    Browser browser = new Browser();
+    browser.post(serverA, "/login?user=alice");
+
+    browser.post(serverA, "/cart-add?item=photo-1");
+    browser.post(serverB, "/cart-add?item=photo-2");
+    browser.post(serverA, "/cart-add?item=photo-3");
+
+    assertThat(browser.get(serverB, "/cart").body()).isEqualTo("[photo-1, photo-2, photo-3]");
+    assertThat(redis.hget(key(browser.cookie()), "attr:cart")).isEqualTo("j:[\"photo-1\",\"photo-2\",\"photo-3\"]");
   }
 
   @Test

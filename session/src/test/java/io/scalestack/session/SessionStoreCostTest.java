@@ -85,6 +85,22 @@ class SessionStoreCostTest {
   }
 
   @Test
+  void readingAListWithoutChangingItWritesNothing() {
+    Browser browser = new Browser();
+    browser.post(server, "/login?user=alice");
+    browser.post(server, "/cart-add?item=photo-1");
+
+    Map<String, Long> calls = callsDuring(() -> {
+      for (int i = 0; i < REQUESTS; i++) {
+        assertThat(browser.get(server, "/cart").body()).isEqualTo("[photo-1]");
+      }
+    });
+
+    // handed out, compared at the end of each request, found unchanged: no save
+    assertThat(calls).isEqualTo(Map.of("evalsha", (long) REQUESTS, "hgetall", (long) REQUESTS));
+  }
+
+  @Test
   void aRequestThatDoesNotTouchTheSessionCostsNothingEvenWithACookie() {
     Browser browser = new Browser();
     browser.post(server, "/login?user=alice");

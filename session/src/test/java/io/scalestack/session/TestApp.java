@@ -86,7 +86,7 @@ final class TestApp extends HttpServlet {
       }
       case "POST /unsupported" -> {
         try {
-          request.getSession().setAttribute("cart", new ArrayList<>(List.of("photo-1")));
+          request.getSession().setAttribute("cart", new java.util.Date(0));
           response.getWriter().print("accepted");
         } catch (IllegalArgumentException e) {
           response.setStatus(400);
@@ -94,6 +94,22 @@ final class TestApp extends HttpServlet {
         }
       }
       case "GET /public" -> response.getWriter().print("no session needed");
+      case "POST /cart-add" -> {
+        // changed in place, never set again: the filter must notice by itself
+        HttpSession session = request.getSession();
+        @SuppressWarnings("unchecked")
+        List<Object> cart = (List<Object>) session.getAttribute("cart");
+        if (cart == null) {
+          session.setAttribute("cart", new ArrayList<>(List.of(request.getParameter("item"))));
+        } else {
+          cart.add(request.getParameter("item"));
+        }
+        response.setStatus(204);
+      }
+      case "GET /cart" -> {
+        HttpSession session = request.getSession(false);
+        response.getWriter().print(session == null ? "none" : String.valueOf(session.getAttribute("cart")));
+      }
       case "POST /login-as" -> {
         // a login that names the session's user, for "log out everywhere"
         HttpSession session = request.getSession();

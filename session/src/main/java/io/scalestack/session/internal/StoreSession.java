@@ -32,6 +32,8 @@ final class StoreSession implements HttpSession {
   private final Instant creationTime;
   private final Map<String, Object> attributes;
   private final Set<String> changed = new LinkedHashSet<>();
+  /* Maps and lists handed out by getAttribute, with their encoding then: changed if it differs later. */
+  private final Map<String, String> handedOut = new HashMap<>();
   private final boolean isNew;
 
   // Guarded by owner.lock; written by RequestSessions as well.
@@ -125,7 +127,13 @@ final class StoreSession implements HttpSession {
     owner.lock.lock();
     try {
       requireValid("getAttribute");
-      return attributes.get(name);
+      Object value = attributes.get(name);
+      if (AttributeValues.isMutable(value) && !changed.contains(name)
+          && handedOut.putIfAbsent(name, AttributeValues.encode(value)) == null) {
+        // the caller may change it in place: compare at the commit point, save if it differs
+        owner.changed();
+      }
+      return value;
     } finally {
       owner.lock.unlock();
     }
@@ -145,7 +153,7 @@ final class StoreSession implements HttpSession {
   /**
    * Sets an attribute; {@code null} removes it (as the Servlet specification says).
    *
-   * @throws IllegalArgumentException if {@code value} is not a String, Long, Integer or Boolean
+   * @throws IllegalArgumentException if {@code value} is not of a type {@link AttributeValues} supports
    */
   @Override
   public void setAttribute(String name, Object value) {
@@ -159,8 +167,10 @@ final class StoreSession implements HttpSession {
     try {
       requireValid("setAttribute");
       Object previous = attributes.put(name, value);
-      if (!value.equals(previous)) {
+      // a map or list set again may be the same object, changed in place: always written
+      if (AttributeValues.isMutable(value) || !value.equals(previous)) {
         changed.add(name);
+        handedOut.remove(name);
         owner.changed();
       }
     } finally {
@@ -176,6 +186,7 @@ final class StoreSession implements HttpSession {
       requireValid("removeAttribute");
       if (attributes.remove(name) != null) {
         changed.add(name);
+        handedOut.remove(name);
         owner.changed();
       }
     } finally {
@@ -219,7 +230,19 @@ final class StoreSession implements HttpSession {
   }
 
   boolean needsSave() {
-    return !stored || metadataChanged || !changed.isEmpty();
+    return !stored || metadataChanged || !changed.isEmpty() || !changedInPlace().isEmpty();
+  }
+
+  // the handed-out maps and lists whose encoding is not what it was
+  private Set<String> changedInPlace() {
+    Set<String> names = new LinkedHashSet<>();
+    handedOut.forEach((name, before) -> {
+      Object now = attributes.get(name);
+      if (now != null && !AttributeValues.encode(now).equals(before)) {
+        names.add(name);
+      }
+    });
+    return names;
   }
 
   SessionData snapshot() {
@@ -228,7 +251,9 @@ final class StoreSession implements HttpSession {
   }
 
   Set<String> changedNames() {
-    return Set.copyOf(changed);
+    Set<String> names = new LinkedHashSet<>(changed);
+    names.addAll(changedInPlace());
+    return Set.copyOf(names);
   }
 
   void saved(String newCookieValue) {
@@ -236,6 +261,11 @@ final class StoreSession implements HttpSession {
     cookieValue = newCookieValue;
     changed.clear();
     metadataChanged = false;
+    // what is stored now is the baseline for changes made after this commit point
+    handedOut.replaceAll((name, before) -> {
+      Object now = attributes.get(name);
+      return now == null ? before : AttributeValues.encode(now);
+    });
   }
 
   private void requireValid(String method) {
