@@ -299,6 +299,21 @@ class SessionFilterTest {
   }
 
   @Test
+  void cookieIsSecureWhenTheRequestCameOverTlsEvenIfNotConfigured() throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    java.net.http.HttpRequest.Builder login = java.net.http.HttpRequest.newBuilder(serverA.uri("/login?user=alice"))
+        .POST(java.net.http.HttpRequest.BodyPublishers.noBody());
+
+    String overTls = http.send(login.copy().header("X-Forwarded-Proto", "https").build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).headers().firstValue("Set-Cookie").orElseThrow();
+    String inClear = http.send(login.build(), java.net.http.HttpResponse.BodyHandlers.ofString())
+        .headers().firstValue("Set-Cookie").orElseThrow();
+
+    assertThat(overTls).endsWith("; Path=/; Secure; HttpOnly; SameSite=Lax");
+    assertThat(inClear).endsWith("; Path=/; HttpOnly; SameSite=Lax");
+  }
+
+  @Test
   void attributesKeepTheirTypesAcrossServers() {
     Browser browser = new Browser();
     browser.post(serverA, "/set?name=s&type=string&value=" + "h%C3%A9llo%3A+%F0%9F%93%B7%0Aline");

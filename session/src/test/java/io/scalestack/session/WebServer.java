@@ -6,6 +6,9 @@ import java.util.EnumSet;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.ForwardedRequestCustomizer;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.VirtualThreads;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -22,7 +25,10 @@ final class WebServer implements AutoCloseable {
     QueuedThreadPool threads = new QueuedThreadPool();
     threads.setVirtualThreadsExecutor(VirtualThreads.getNamedVirtualThreadsExecutor("test-vt-"));
     server = new Server(threads);
-    connector = new ServerConnector(server);
+    // as behind the balancer: X-Forwarded-Proto: https makes request.isSecure() true
+    HttpConfiguration http = new HttpConfiguration();
+    http.addCustomizer(new ForwardedRequestCustomizer());
+    connector = new ServerConnector(server, new HttpConnectionFactory(http));
     connector.setHost("127.0.0.1");
     connector.setPort(0);
     server.addConnector(connector);

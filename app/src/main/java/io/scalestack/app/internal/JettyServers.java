@@ -3,6 +3,7 @@ package io.scalestack.app.internal;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.ForwardedRequestCustomizer;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -37,6 +38,10 @@ public final class JettyServers {
     HttpConfiguration http = new HttpConfiguration();
     http.setSendServerVersion(false);
     http.setSendXPoweredBy(false);
+    // Web servers sit behind the balancer, which sets X-Forwarded-For/-Proto on every request (a
+    // client's own values are overwritten there): the scheme it reports makes request.isSecure()
+    // true behind TLS, and the session cookie Secure
+    http.addCustomizer(new ForwardedRequestCustomizer());
     ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
     connector.setHost(listen.getAddress().getHostAddress());
     connector.setPort(listen.getPort());

@@ -305,11 +305,11 @@ public final class RequestSessions {
     }
     if (session != null && session.stored && !session.gone
         && !session.cookieValue.equals(clientId)) {
-      sendCookie(cookie.set(session.cookieValue));
+      sendCookie(cookie.set(session.cookieValue, request));
       clientId = session.cookieValue;
       expireCookie = false;
     } else if (expireCookie) {
-      sendCookie(cookie.expire());
+      sendCookie(cookie.expire(request));
       clientId = null;
       expireCookie = false;
     }

@@ -11,8 +11,10 @@ import java.util.List;
  *
  * <p>The header is written by hand rather than through {@link Cookie} so that the attributes are
  * exactly these on every container: {@code Path=/}, {@code HttpOnly} (scripts cannot read the
- * id), {@code SameSite=Lax} (not sent on cross-site subrequests, a CSRF defence) and, when
- * configured, {@code Secure}. No {@code Max-Age} when set: the cookie lasts the browser session
+ * id), {@code SameSite=Lax} (not sent on cross-site subrequests, a CSRF defence) and {@code
+ * Secure} when the request came over TLS ({@link HttpServletRequest#isSecure()}, which a
+ * container behind a TLS-terminating balancer derives from {@code X-Forwarded-Proto} when told to
+ * trust it) or when configured for every request. No {@code Max-Age} when set: the cookie lasts the browser session
  * and the store decides expiry.
  *
  * <p>Not API. Immutable and thread-safe.
@@ -62,19 +64,20 @@ public final class SessionCookie {
     return values;
   }
 
-  /** The {@code Set-Cookie} value that gives the client this session id. */
-  public String set(String id) {
-    return name + "=" + id + attributes();
+  /** The {@code Set-Cookie} value that gives the client this session id, in answer to {@code request}. */
+  public String set(String id, HttpServletRequest request) {
+    return name + "=" + id + attributes(request);
   }
 
   /** The {@code Set-Cookie} value that makes the client drop the cookie. */
-  public String expire() {
+  public String expire(HttpServletRequest request) {
     // Max-Age=0 (RFC 6265 section 5.2.2); Expires in the past for clients that ignore Max-Age.
-    return name + "=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT" + attributes();
+    return name + "=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT" + attributes(request);
   }
 
-  private String attributes() {
-    return secure ? "; Path=/; Secure; HttpOnly; SameSite=Lax" : "; Path=/; HttpOnly; SameSite=Lax";
+  // RFC 6265 section 4.1.2.5: a cookie that came over TLS must never go back in clear text
+  private String attributes(HttpServletRequest request) {
+    return secure || request.isSecure() ? "; Path=/; Secure; HttpOnly; SameSite=Lax" : "; Path=/; HttpOnly; SameSite=Lax";
   }
 
   /**
