@@ -63,7 +63,7 @@ final class SessionExperiment {
   /** What one strategy's run measured. */
   record Row(String strategy, long requests, long failedRequests, long loggedIn, long lostOnKill,
       long failedDuringKill, double roundTripsPerRequest, double redisCommandsPerRequest, double networkBytesPerRequest,
-      double networkBytesPerLogin,
+      double networkBytesPerLogin, double networkBytesPerLoginAtFour, long sessionsHeldAtFour,
       Map<String, Long> sessionsHeld, long newServerMillis, long aliveBeforeScaleIn, long lostOnScaleIn) {}
 
   private record User(String name, long id, Map<String, String> cookies) {}
@@ -147,8 +147,13 @@ final class SessionExperiment {
     waitFor("web-4 to answer through the balancer", Duration.ofSeconds(90), () -> servedBy("web-4"));
     long newServerMillis = (System.nanoTime() - start) / 1_000_000;
 
-    // scale in, after more logins so that web-4 holds sessions too where sessions live on servers
-    List<User> more = logIn(Math.max(10, userCount / 5), "v");
+    // scale in, after more logins so that web-4 holds sessions too where sessions live on servers;
+    // those logins also show what a write costs with four servers instead of three
+    int moreCount = Math.max(10, userCount / 5);
+    long scaledBytesBefore = sessionBytes(supervisor, redis);
+    List<User> more = logIn(moreCount, "v");
+    double bytesPerLoginAtFour = ratio(sessionBytes(supervisor, redis) - scaledBytesBefore, moreCount);
+    long heldAtFour = sessionsHeld(supervisor).values().stream().mapToLong(Long::longValue).sum();
     List<User> everyone = Stream.concat(users.stream(), more.stream()).toList();
     List<User> aliveBefore = everyone.stream().filter(this::isAlive).toList();
     say("removing web-4 (%d users logged in and answered before)", aliveBefore.size());
@@ -156,7 +161,8 @@ final class SessionExperiment {
     long lostOnScaleIn = aliveBefore.size() - alive(aliveBefore);
 
     return new Row(strategy, steady[0] + duringKill[0], steady[1] + duringKill[1], loggedIn, lostOnKill, duringKill[1],
-        ratio(roundTrips, requests), ratio(commands, requests), ratio(networkBytes, requests), bytesPerLogin, held,
+        ratio(roundTrips, requests), ratio(commands, requests), ratio(networkBytes, requests), bytesPerLogin,
+        bytesPerLoginAtFour, heldAtFour, held,
         newServerMillis,
         aliveBefore.size(), lostOnScaleIn);
   }
@@ -497,6 +503,14 @@ final class SessionExperiment {
           row.sessionsHeld().values().toString(), mib(share * 1_000 * perSession), mib(share * 10_000 * perSession),
           mib(share * 100_000 * perSession), row.newServerMillis(), row.lostOnScaleIn() + "/" + row.aliveBeforeScaleIn());
     }
+    out.printf("%ngrowth with the cluster (after web-4 joined, %d more logins):%n", Math.max(10, users / 5));
+    out.printf("%-17s %14s %14s %22s %22s%n", "strategy", "bytes/login@3", "bytes/login@4", "sessions held, sum@3",
+        "sessions held, sum@4");
+    for (Row row : rows) {
+      out.printf("%-17s %14.0f %14.0f %22d %22d%n", row.strategy(), row.networkBytesPerLogin(),
+          row.networkBytesPerLoginAtFour(), row.sessionsHeld().values().stream().mapToLong(Long::longValue).sum(),
+          row.sessionsHeldAtFour());
+    }
     out.printf("columns: requests = GET /api/me through the balancer over both traffic phases; failed = not 200 as the%n"
         + "  user (401: the server that answered has no session for the cookie); lost:kill = users whose session no%n"
         + "  longer answers (3 tries) after kill -9 of web-2, of those logged in; fail:kill = failed requests in the%n"
@@ -508,7 +522,10 @@ final class SessionExperiment {
         + "  sessions held per server = each web server's scalestack_session_local_sessions after the first%n"
         + "  phase; mem = heap of the fullest server for 1k/10k/100k sessions (its share in this run x %d bytes per%n"
         + "  session, measured in this JVM); new srv = from the scale-out call to web-4's first answer; lost:in =%n"
-        + "  users whose session stops answering when web-4 is removed, of those answering before.%n", perSession);
+        + "  users whose session stops answering when web-4 is removed, of those answering before. Growth:%n"
+        + "  replication (or Redis) bytes per login with 3 and with 4 web servers, and all copies of all%n"
+        + "  sessions the web servers hold (the fullest server's share times the servers: memory of the tier).%n",
+        perSession);
   }
 
   private static String mib(double bytes) {
