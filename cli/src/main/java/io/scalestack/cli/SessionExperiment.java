@@ -150,6 +150,25 @@ final class SessionExperiment {
     // scale in, after more logins so that web-4 holds sessions too where sessions live on servers;
     // those logins also show what a write costs with four servers instead of three
     int moreCount = Math.max(10, userCount / 5);
+    if (strategy.startsWith("clustered")) {
+      // the cluster first copies existing sessions to web-4: wait for it, so that the bytes below
+      // are what the logins cost and not that copy
+      waitFor("the cluster to settle after web-4 joined", Duration.ofSeconds(60), new BooleanSupplier() {
+        long last = -1;
+        long sinceNanos = System.nanoTime();
+
+        // settled: no change for a whole second
+        @Override
+        public boolean getAsBoolean() {
+          long now = sessionsHeld(supervisor).values().stream().mapToLong(Long::longValue).sum();
+          if (now != last) {
+            last = now;
+            sinceNanos = System.nanoTime();
+          }
+          return System.nanoTime() - sinceNanos >= 1_000_000_000L;
+        }
+      });
+    }
     long scaledBytesBefore = sessionBytes(supervisor, redis);
     List<User> more = logIn(moreCount, "v");
     double bytesPerLoginAtFour = ratio(sessionBytes(supervisor, redis) - scaledBytesBefore, moreCount);
@@ -523,8 +542,8 @@ final class SessionExperiment {
         + "  phase; mem = heap of the fullest server for 1k/10k/100k sessions (its share in this run x %d bytes per%n"
         + "  session, measured in this JVM); new srv = from the scale-out call to web-4's first answer; lost:in =%n"
         + "  users whose session stops answering when web-4 is removed, of those answering before. Growth:%n"
-        + "  replication (or Redis) bytes per login with 3 and with 4 web servers, and all copies of all%n"
-        + "  sessions the web servers hold (the fullest server's share times the servers: memory of the tier).%n",
+        + "  replication (or Redis) bytes per login with 3 and with 4 web servers (with 4: once the cluster has%n"
+        + "  copied its sessions to web-4), and the sessions all web servers hold together, copies included.%n",
         perSession);
   }
 
