@@ -30,6 +30,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +66,7 @@ public final class Supervisor implements AutoCloseable {
   private final SupervisorListener listener;
   private final Clock clock;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+  private final AtomicBoolean closed = new AtomicBoolean();
   private final ScheduledExecutorService scheduler;
   private final boolean ownsScheduler;
   private final HttpClient http;
@@ -206,6 +208,11 @@ public final class Supervisor implements AutoCloseable {
   /** Stops every member: the balancer, then the web servers, then the engines. Idempotent. */
   @Override
   public void close() {
+    // start() closes on a failure and its caller closes again: the second call must not reach
+    // the executor, which the first one shut down
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     List<ManagedMember> snapshot;
     synchronized (members) {
       snapshot = new ArrayList<>(members.values());

@@ -41,6 +41,31 @@ class SupervisorTest {
   }
 
   @Test
+  void closingAgainAfterAFailedStartIsHarmless() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    // Redis is registered as a member, then the external PostgreSQL check fails start(), which closes
+    TopologyConfig config = ConfigLoader.parse("test.yaml", """
+        home: %s
+        postgres:
+          mode: external
+          listen: 127.0.0.1:%d
+        """.formatted(home, closedPort));
+    Supervisor supervisor = Supervisor.builder()
+        .config(config)
+        .launcher((member, heap, args) -> new ProcessBuilder("true"))
+        .build();
+
+    assertThatThrownBy(supervisor::start).hasMessageContaining("127.0.0.1:" + closedPort);
+    assertThat(supervisor.members()).extracting(MemberStatus::name).contains("redis");
+    // what `scalestack up` does after a failed start: before, this threw RejectedExecutionException
+    supervisor.close();
+    supervisor.close();
+  }
+
+  @Test
   void scaleRejectsAnUnknownPoolAndASizeOutOfRange() {
     Supervisor supervisor = Supervisor.builder()
         .config(ConfigLoader.parse("test.yaml", "home: " + home + "\n"))
