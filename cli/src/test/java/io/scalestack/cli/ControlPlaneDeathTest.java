@@ -61,7 +61,23 @@ class ControlPlaneDeathTest {
     controlPlane.waitFor();
 
     await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
-        .untilAsserted(() -> assertThat(descendants.stream().filter(ProcessHandle::isAlive)
+        .untilAsserted(() -> assertThat(descendants.stream().filter(ControlPlaneDeathTest::running)
             .map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList()).isEmpty());
+  }
+
+  // A child that exited but was not reaped yet is a zombie: isAlive() says true, yet it runs no
+  // more (orphans are reaped by init, which may take a moment on a loaded machine).
+  private static boolean running(ProcessHandle process) {
+    if (!process.isAlive()) {
+      return false;
+    }
+    try {
+      String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + process.pid() + "/stat"));
+      // pid (comm) state ...: the state follows the last ')' (comm may contain spaces or parentheses)
+      return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+    } catch (java.io.IOException e) {
+      // gone between the two checks, or /proc unreadable: trust whether its entry is still there
+      return java.nio.file.Files.exists(java.nio.file.Path.of("/proc/" + process.pid()));
+    }
   }
 }
