@@ -161,11 +161,30 @@ run_nginx() { # NAME CPUS DIR: start nginx on DIR/nginx.conf in the foreground o
   start "$name" "$cpus" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;'
 }
 
-# wrk_run URL SECONDS OUTFILE CONNECTIONS THREADS [CPUS]: one bounded wrk run with --latency, in a
-# session of its own like the services (so NICE reaches it), stopped by the trap on Ctrl-C
+# Validation of settings: one line naming the setting, its value and what was expected.
+seconds_of() { # 10s | 2m | 10 -> seconds
+  case $1 in
+    *m) echo $(( ${1%m} * 60 )) ;;
+    *s) echo "${1%s}" ;;
+    *) echo "$1" ;;
+  esac
+}
+check_duration() { [[ $2 =~ ^[1-9][0-9]*[sm]?$ ]] || die "$1: '$2' (expected: a positive duration like 10s or 1m)"; }
+check_count() { [[ $2 =~ ^[1-9][0-9]*$ ]] && [ "$2" -le "$3" ] || die "$1: '$2' (expected: an integer in 1..$3)"; }
+
+# wrk_run URL SECONDS OUTFILE CONNECTIONS THREADS [CPUS [WRK_ARGS...]]: one bounded wrk run with
+# --latency, in a session of its own like the services (so NICE reaches it), stopped by the trap
+# on Ctrl-C. WRK_ARGS go before the URL (-s script.lua); after a `--` among them, the rest goes
+# after the URL, to the script.
 wrk_run() {
-  local url=$1 secs=$2 out=$3 conns=$4 threads=$5 cpus=${6:-} cmd wpid rc=0
-  cmd=(timeout --foreground -k 5 $((secs + 30)) nice -n "$NICE" wrk -t "$threads" -c "$conns" -d "${secs}s" --timeout 5s --latency "$url")
+  local url=$1 secs=$2 out=$3 conns=$4 threads=$5 cpus=${6:-} cmd wpid rc=0 opts=() script_args=()
+  shift 6 2>/dev/null || shift $#
+  while [ $# -gt 0 ]; do
+    if [ "$1" = -- ]; then shift; script_args=(-- "$@"); break; fi
+    opts+=("$1"); shift
+  done
+  cmd=(timeout --foreground -k 5 $((secs + 30)) nice -n "$NICE" wrk -t "$threads" -c "$conns" -d "${secs}s" --timeout 5s --latency
+    "${opts[@]}" "$url" "${script_args[@]}")
   [ -n "$cpus" ] && cmd=(taskset -c "$cpus" "${cmd[@]}")
   setsid "${cmd[@]}" >"$out" 2>&1 </dev/null &
   wpid=$!

@@ -105,15 +105,7 @@ done
 
 # ---------------------------------------------------------------------------------------------
 # Validation: one line naming the setting, its value and what was expected.
-seconds_of() { # 10s | 2m | 10 -> seconds
-  case $1 in
-    *m) echo $(( ${1%m} * 60 )) ;;
-    *s) echo "${1%s}" ;;
-    *) echo "$1" ;;
-  esac
-}
-check_duration() { [[ $2 =~ ^[1-9][0-9]*[sm]?$ ]] || die "$1: '$2' (expected: a positive duration like 10s or 1m)"; }
-check_count() { [[ $2 =~ ^[1-9][0-9]*$ ]] && [ "$2" -le "$3" ] || die "$1: '$2' (expected: an integer in 1..$3)"; }
+# (seconds_of, check_duration, check_count: ../lib.sh)
 check_duration DURATION "$DURATION"; check_duration WARMUP "$WARMUP"; check_duration PROFILE_DURATION "$PROFILE_DURATION"
 check_count CONNECTIONS "$CONNECTIONS" 10000
 check_count WRK_THREADS "$WRK_THREADS" 64

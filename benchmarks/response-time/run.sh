@@ -79,9 +79,6 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-seconds_of() { case $1 in *m) echo $(( ${1%m} * 60 )) ;; *s) echo "${1%s}" ;; *) echo "$1" ;; esac; }
-check_duration() { [[ $2 =~ ^[1-9][0-9]*[sm]?$ ]] || die "$1: '$2' (expected: a positive duration like 10s or 1m)"; }
-check_count() { [[ $2 =~ ^[1-9][0-9]*$ ]] && [ "$2" -le "$3" ] || die "$1: '$2' (expected: an integer in 1..$3)"; }
 check_duration DURATION "$DURATION"; check_duration WARMUP "$WARMUP"
 check_count CONNECTIONS "$CONNECTIONS" 1000
 check_count ROUNDS "$ROUNDS" 20

@@ -85,9 +85,6 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-seconds_of() { case $1 in *m) echo $(( ${1%m} * 60 )) ;; *s) echo "${1%s}" ;; *) echo "$1" ;; esac; }
-check_duration() { [[ $2 =~ ^[1-9][0-9]*[sm]?$ ]] || die "$1: '$2' (expected: a positive duration like 10s or 1m)"; }
-check_count() { [[ $2 =~ ^[1-9][0-9]*$ ]] && [ "$2" -le "$3" ] || die "$1: '$2' (expected: an integer in 1..$3)"; }
 check_duration DURATION "$DURATION"; check_duration WARMUP "$WARMUP"
 check_count ROUNDS "$ROUNDS" 20
 check_count USERS "$USERS" 100000
@@ -214,20 +211,12 @@ EOF
 
 write_percent_of() { [ "$1" = mixed ] && echo "$WRITE_PERCENT" || echo 0; }
 
-# wrk_lua STORE SCENARIO SECONDS OUTFILE CONNECTIONS: one bounded wrk run, in a session of its own
+# wrk_lua STORE SCENARIO SECONDS OUTFILE CONNECTIONS: the rotating-cookie load on one app (../lib.sh's wrk_run)
 wrk_lua() {
-  local store=$1 scenario=$2 secs=$3 out=$4 conns=$5 threads=$WRK_THREADS cmd wpid rc=0
+  local store=$1 scenario=$2 secs=$3 out=$4 conns=$5 threads=$WRK_THREADS
   [ "$threads" -le "$conns" ] || threads=$conns
-  cmd=(timeout --foreground -k 5 $((secs + 30)) nice -n "$NICE" wrk -t "$threads" -c "$conns" -d "${secs}s" --timeout 5s
-    --latency -s "$tmp/session.lua" "http://127.0.0.1:${port_of[$store]}" -- "$tmp/cookies.$store" "$(write_percent_of "$scenario")")
-  [ -n "$load_cpus" ] && cmd=(taskset -c "$load_cpus" "${cmd[@]}")
-  setsid "${cmd[@]}" >"$out" 2>&1 </dev/null &
-  wpid=$!
-  groups+=("$wpid")
-  if own_session "$wpid"; then prioritize "$wpid"; fi
-  wait "$wpid" || rc=$?
-  forget "$wpid"
-  [ "$rc" = 0 ] || { cat "$out" >&2; die "wrk failed against $store (exit $rc, output above)"; }
+  wrk_run "http://127.0.0.1:${port_of[$store]}" "$secs" "$out" "$conns" "$threads" "$load_cpus" \
+    -s "$tmp/session.lua" -- "$tmp/cookies.$store" "$(write_percent_of "$scenario")"
 }
 
 # Redis's own count of calls per command (INFO commandstats: cmdstat_NAME:calls=N,…), "NAME N" lines

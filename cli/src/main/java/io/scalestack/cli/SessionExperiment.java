@@ -409,23 +409,12 @@ final class SessionExperiment {
   /** GET /api/me requests the web servers handled (their http_server_requests metric, all statuses). */
   private long meRequestsServed(Supervisor supervisor) {
     long sum = 0;
-    for (MemberStatus member : supervisor.members()) {
-      if (!member.role().equals("web") || member.state() != MemberStatus.MemberState.HEALTHY) {
-        continue;
-      }
-      try {
-        String body = http.send(HttpRequest.newBuilder(URI.create("http://" + member.address() + "/metrics"))
-            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
-        for (String line : body.split("\n")) {
-          if (line.startsWith("http_server_requests_seconds_count{") && line.contains("method=\"GET\"")
-              && line.contains("route=\"/api/me\"")) {
-            sum += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-          }
+    for (String body : scrapeWebServers(supervisor).values()) {
+      for (String line : body.split("\n")) {
+        if (line.startsWith("http_server_requests_seconds_count{") && line.contains("method=\"GET\"")
+            && line.contains("route=\"/api/me\"")) {
+          sum += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
         }
-      } catch (IOException e) {
-        say("no metrics from %s: %s", member.name(), e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
       }
     }
     return sum;
@@ -447,28 +436,38 @@ final class SessionExperiment {
   /** One metric (first sample, no labels) from each web server's /metrics; 0 where it has none. */
   private Map<String, Long> webMetrics(Supervisor supervisor, String metric) {
     Map<String, Long> values = new LinkedHashMap<>();
+    scrapeWebServers(supervisor).forEach((name, body) -> {
+      long value = 0;
+      for (String line : body.split("\n")) {
+        if (line.startsWith(metric + " ") || line.startsWith(metric + "{")) {
+          value = (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+          break;
+        }
+      }
+      values.put(name, value);
+    });
+    return values;
+  }
+
+  /** Each healthy web server's /metrics text, by name; empty for one that does not answer. */
+  private Map<String, String> scrapeWebServers(Supervisor supervisor) {
+    Map<String, String> bodies = new LinkedHashMap<>();
     for (MemberStatus member : supervisor.members()) {
       if (!member.role().equals("web") || member.state() != MemberStatus.MemberState.HEALTHY) {
         continue;
       }
-      long value = 0;
+      String body = "";
       try {
-        String body = http.send(HttpRequest.newBuilder(URI.create("http://" + member.address() + "/metrics"))
+        body = http.send(HttpRequest.newBuilder(URI.create("http://" + member.address() + "/metrics"))
             .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
-        for (String line : body.split("\n")) {
-          if (line.startsWith(metric + " ") || line.startsWith(metric + "{")) {
-            value = (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            break;
-          }
-        }
       } catch (IOException e) {
         say("no metrics from %s: %s", member.name(), e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      values.put(member.name(), value);
+      bodies.put(member.name(), body);
     }
-    return values;
+    return bodies;
   }
 
   // ---- the table

@@ -85,7 +85,10 @@ public final class LocalSessionRepository implements SessionRepository {
       if (stored.isExpired(now)) {
         return null;
       }
-      return now.isAfter(stored.lastAccessedTime()) ? stored.copy(now) : stored;
+      // the stored copy's values are its own already: only the access time changes here
+      return now.isAfter(stored.lastAccessedTime())
+          ? new SessionData(key, stored.creationTime(), now, stored.maxInactiveInterval(), stored.attributes())
+          : stored;
     });
     // the caller gets its own maps and lists: a change in place reaches this store only through save
     return found == null ? Optional.empty() : Optional.of(found.copy(found.lastAccessedTime()));
