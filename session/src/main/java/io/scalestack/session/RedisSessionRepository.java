@@ -1,18 +1,26 @@
 package io.scalestack.session;
 
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.StatefulRedisConnectionImpl;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.TrackingArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.push.PushMessage;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.protocol.ProtocolVersion;
 import io.scalestack.session.internal.AttributeValues;
+import io.scalestack.session.internal.NearCache;
 import io.scalestack.session.internal.RedisScript;
 import io.scalestack.session.internal.SessionIds;
 import java.time.Duration;
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * no user state and any server can answer any request.
  *
  * <p>Layout: key {@code scalestack:session:{<first 11 characters of the id>}<the rest>}, a hash with the fields {@code creationTime}
- * and {@code lastAccessedTime} (epoch milliseconds), {@code maxInactiveInterval} (seconds) and
- * one field {@code attr:<name>} per attribute, whose value is typed text ({@code s:alice},
+ * and {@code lastAccessedTime} (epoch milliseconds), {@code maxInactiveInterval} (seconds),
+ * {@code version} (one more with every write; see the near cache below) and one field {@code attr:<name>} per attribute, whose value is typed text ({@code s:alice},
  * {@code l:42}, {@code i:7}, {@code b:true}). The key's TTL is the max inactive interval,
  * refreshed by every save, so Redis itself removes abandoned sessions.
  *
@@ -70,6 +78,24 @@ import org.slf4j.LoggerFactory;
  * that gap (see there) at the cost of a round trip per write and of failing writes while no
  * replica is connected.
  *
+ * <p><b>Near cache: one round trip per request.</b> A request's session is needed before the
+ * application runs and its changes are written after, so a request that reads and writes its
+ * session would cost two round trips. Instead each server keeps a copy of the sessions it used
+ * (at most {@link Builder#nearCache} of them), and Redis keeps the copies valid: the connection
+ * has {@code CLIENT TRACKING ON NOLOOP} (Redis 6+, RESP3), so Redis pushes an invalidation as soon
+ * as another client changes, deletes or expires a session this server read. A request whose
+ * server holds a valid copy reads it without a round trip; its write, if any, is the one round
+ * trip, and the write's reply (the whole hash after the delta, so including what other servers
+ * wrote) becomes the new copy. A request finds the store again when its server has no copy (first
+ * use on this server, or another server changed the session since), when its access is due to be
+ * recorded, and after {@link Builder#nearCacheMaxAge}. Reads are as fresh as the invalidation's
+ * trip over one connection: a change another server made is invisible here only until Redis's
+ * push arrives, which on a healthy network is well before the user's next request does. Writes
+ * never depend on a copy: they are deltas, conditional on the session still existing. Copies
+ * are dropped whenever the connection is replaced, because tracking dies with it. Off for a
+ * shared client (its own reconnect would silently end tracking) and against a server without
+ * RESP3.
+ *
  * <p>Thread-safe: one multiplexed Lettuce connection serves all threads.
  */
 public final class RedisSessionRepository implements SessionRepository {
@@ -81,13 +107,18 @@ public final class RedisSessionRepository implements SessionRepository {
   static final String LAST_ACCESSED_TIME = "lastAccessedTime";
   static final String MAX_INACTIVE_INTERVAL = "maxInactiveInterval";
   static final String ATTRIBUTE_PREFIX = "attr:";
+  static final String VERSION = "version";
 
   private static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(2);
+  private static final int DEFAULT_NEAR_CACHE_SESSIONS = 10_000;
+  private static final Duration DEFAULT_NEAR_CACHE_MAX_AGE = Duration.ofSeconds(30);
 
   /*
    * KEYS[1] session key. ARGV[1] '1' if the session is new, ARGV[2] TTL in milliseconds (<= 0:
-   * none), ARGV[3] number n of fields to delete, ARGV[4..3+n] those fields, then field/value
-   * pairs to set. Returns 0, writing nothing, when an existing session is gone.
+   * none), ARGV[3] '1' to return the whole hash afterwards (near cache on), ARGV[4] number n of
+   * fields to delete, ARGV[5..4+n] those fields, then field/value pairs to set. Returns an empty
+   * array, writing nothing, when an existing session is gone; else the hash as field/value pairs
+   * (ARGV[3] '1') or {'1'}. Every write moves the hash's version up by one (see NearCache).
    */
   private static final RedisScript SAVE = new RedisScript("""
       local key = KEYS[1]
@@ -96,29 +127,32 @@ public final class RedisSessionRepository implements SessionRepository {
       if not isNew then
         -- PEXPIRE answers 0 for a key that is gone: the existence check and the TTL in one command
         if ttl > 0 then
-          if redis.call('PEXPIRE', key, ttl) == 0 then return 0 end
+          if redis.call('PEXPIRE', key, ttl) == 0 then return {} end
         elseif redis.call('EXISTS', key) == 0 then
-          return 0
+          return {}
         end
       end
-      local deletes = tonumber(ARGV[3])
+      local deletes = tonumber(ARGV[4])
       -- one HDEL and one HSET for all fields, in slices that stay within Lua's stack for unpack
-      for i = 4, 3 + deletes, 1000 do
-        redis.call('HDEL', key, unpack(ARGV, i, math.min(i + 999, 3 + deletes)))
+      for i = 5, 4 + deletes, 1000 do
+        redis.call('HDEL', key, unpack(ARGV, i, math.min(i + 999, 4 + deletes)))
       end
-      for i = 4 + deletes, #ARGV, 1000 do
+      for i = 5 + deletes, #ARGV, 1000 do
         redis.call('HSET', key, unpack(ARGV, i, math.min(i + 999, #ARGV)))
       end
+      redis.call('HINCRBY', key, 'version', 1)
       -- HSET keeps an existing key's TTL: only a new key, or one that must not expire, needs more
       if isNew and ttl > 0 then redis.call('PEXPIRE', key, ttl) elseif ttl <= 0 then redis.call('PERSIST', key) end
-      return 1
+      -- a read after the writes: our own writes untracked the key (NOLOOP), this tracks it again
+      if ARGV[3] == '1' then return redis.call('HGETALL', key) end
+      return {'1'}
       """);
 
   /*
    * KEYS[1] session key. ARGV[1] now (epoch ms), ARGV[2..4] the access recording policy of
    * SessionData.accessRecordingInterval: least interval (ms), share and cap of the max inactive
-   * interval (per mille). Returns the hash as field/value pairs, after recording the access when
-   * it is due; an empty array when there is no session or it expired at ARGV[1] (then deleted).
+   * interval (per mille), ARGV[5] '1' when the near cache is on. Returns the hash as field/value
+   * pairs, after recording the access when it is due; an empty array when there is no session or it expired at ARGV[1] (then deleted).
    * A hash without readable times is returned as is, for the caller to reject.
    */
   private static final RedisScript FIND_FOR_REQUEST = new RedisScript("""
@@ -146,6 +180,11 @@ public final class RedisSessionRepository implements SessionRepository {
       if now - last >= interval then
         redis.call('HSET', key, 'lastAccessedTime', ARGV[1])
         if timeoutMillis > 0 then redis.call('PEXPIRE', key, timeoutMillis) end
+        if ARGV[5] == '1' then
+          -- the near cache orders copies by version; and a read after the write tracks the key again
+          redis.call('HINCRBY', key, 'version', 1)
+          return redis.call('HGETALL', key)
+        end
         fields[lastIndex] = ARGV[1]
       end
       return fields
@@ -177,9 +216,11 @@ public final class RedisSessionRepository implements SessionRepository {
   private final Duration replicaAckTimeout;
   private final String store;
   private final SessionIds ids = new SessionIds();
+  private final NearCache nearCache; // null when off
 
   private final ReentrantLock lock = new ReentrantLock();
   private volatile StatefulRedisConnection<String, String> connection; // guarded by lock for writes
+  private volatile boolean tracking; // whether connection has CLIENT TRACKING on; set before it
   private CompletableFuture<StatefulRedisConnection<String, String>> connecting; // guarded by lock
   private boolean closed; // guarded by lock
 
@@ -207,6 +248,21 @@ public final class RedisSessionRepository implements SessionRepository {
           .build());
       this.ownsClient = true;
       this.store = "session store " + builder.uriForMessages;
+    }
+    this.nearCache = ownsClient && builder.nearCacheSessions > 0
+        ? new NearCache(builder.nearCacheSessions, builder.nearCacheMaxAge.toNanos(), System::nanoTime)
+        : null;
+    if (nearCache != null) {
+      // the moment the connection drops, nothing tracks the copies any more: drop them then, not
+      // when the next request happens to notice the dead connection
+      client.addListener(new RedisConnectionStateListener() {
+        @Override
+        public void onRedisDisconnected(RedisChannelHandler<?, ?> disconnected) {
+          if (disconnected == connection) {
+            nearCache.clear();
+          }
+        }
+      });
     }
   }
 
@@ -259,10 +315,12 @@ public final class RedisSessionRepository implements SessionRepository {
   }
 
   @Override
-  public Optional<SessionData> find(String id) {
-    if (!SessionIds.isWellFormed(id)) {
+  public Optional<SessionData> find(String cookieValue) {
+    Token token = Token.parse(cookieValue);
+    if (token == null) {
       return Optional.empty();
     }
+    String id = token.id;
     Map<String, String> hash = call("HGETALL", commands -> commands.hgetall(key(id)));
     if (hash.isEmpty()) {
       return Optional.empty();
@@ -282,24 +340,99 @@ public final class RedisSessionRepository implements SessionRepository {
   }
 
   @Override
-  public Optional<SessionData> findForRequest(String id, Instant now) {
+  public Optional<SessionData> findForRequest(String cookieValue, Instant now) {
     Objects.requireNonNull(now, "now");
-    if (!SessionIds.isWellFormed(id)) {
+    Token token = Token.parse(cookieValue);
+    if (token == null) {
       return Optional.empty();
     }
+    String id = token.id;
+    String key = key(id);
+    Optional<SessionData> copy = fromNearCache(id, key, token.version, now);
+    if (copy != null) {
+      return copy;
+    }
+    boolean caching = connectedForCaching("EVALSHA (find)");
+    long generation = caching ? nearCache.begin(key) : 0;
     List<String> pairs = call("EVALSHA (find)", commands -> FIND_FOR_REQUEST.runForStrings(commands,
-        new String[] {key(id)}, Long.toString(now.toEpochMilli()),
+        new String[] {key}, Long.toString(now.toEpochMilli()),
         Long.toString(SessionData.MIN_ACCESS_RECORDING_MILLIS),
         Long.toString(SessionData.ACCESS_RECORDING_PER_MILLE),
-        Long.toString(SessionData.MAX_ACCESS_RECORDING_PER_MILLE)));
+        Long.toString(SessionData.MAX_ACCESS_RECORDING_PER_MILLE), caching ? "1" : "0"));
     if (pairs.isEmpty()) {
+      forgetCopy(key); // gone, or expired and deleted by the script: our own DEL is not pushed to us
       return Optional.empty();
     }
+    Map<String, String> hash = hashOf(pairs);
+    Optional<SessionData> found = decoded(id, hash);
+    if (caching && found.isPresent()) {
+      nearCache.install(key, generation, hash, version(hash));
+    }
+    return found;
+  }
+
+  /*
+   * The near cache's answer: the session, if this server holds a copy it may serve at now (at
+   * least as new as the version the client saw written, not expired, access not due to be
+   * recorded); null to ask Redis.
+   */
+  private Optional<SessionData> fromNearCache(String id, String key, long clientVersion, Instant now) {
+    if (nearCache == null || !cachingConnection()) {
+      return null;
+    }
+    Map<String, String> hash = nearCache.get(key);
+    if (hash == null || version(hash) < clientVersion) {
+      return null;
+    }
+    Optional<SessionData> copy = decoded(id, hash); // decoding makes the request its own copy
+    if (copy.isEmpty()) {
+      return null;
+    }
+    SessionData session = copy.get();
+    Duration sinceAccess = Duration.between(session.lastAccessedTime(), now);
+    if (session.isExpired(now)
+        || sinceAccess.compareTo(SessionData.accessRecordingInterval(session.maxInactiveInterval())) >= 0) {
+      return null;
+    }
+    return copy;
+  }
+
+  /*
+   * Whether a command sent now may fill the near cache: connects first if needed (the first
+   * request of a server is no exception), then asks cachingConnection.
+   */
+  private boolean connectedForCaching(String command) {
+    if (nearCache == null) {
+      return false;
+    }
+    connection(command);
+    return cachingConnection();
+  }
+
+  /** Whether the current connection is open and tracked, so that copies read over it stay valid. */
+  private boolean cachingConnection() {
+    StatefulRedisConnection<String, String> open = connection;
+    return nearCache != null && tracking && open != null && open.isOpen();
+  }
+
+  private static Map<String, String> hashOf(List<String> pairs) {
     Map<String, String> hash = new HashMap<>(pairs.size());
     for (int i = 0; i + 1 < pairs.size(); i += 2) {
       hash.put(pairs.get(i), pairs.get(i + 1));
     }
-    return decoded(id, hash);
+    return hash;
+  }
+
+  private static long version(Map<String, String> hash) {
+    String version = hash.get(VERSION);
+    if (version == null) {
+      return 0;
+    }
+    try {
+      return Long.parseLong(version);
+    } catch (NumberFormatException e) {
+      return 0; // not ours to judge here: decode rejects what matters; 0 never beats a real copy
+    }
   }
 
   @Override
@@ -332,15 +465,26 @@ public final class RedisSessionRepository implements SessionRepository {
         }
       }
     }
-    List<String> args = new ArrayList<>(3 + deletes.size() + sets.size());
+    String key = key(session.id());
+    boolean caching = connectedForCaching("EVALSHA (save)");
+    long generation = caching ? nearCache.begin(key) : 0;
+    List<String> args = new ArrayList<>(4 + deletes.size() + sets.size());
     args.add(isNew ? "1" : "0");
     args.add(Long.toString(session.maxInactiveInterval().toMillis()));
+    args.add(caching ? "1" : "0");
     args.add(Integer.toString(deletes.size()));
     args.addAll(deletes);
     args.addAll(sets);
-    long written = call("EVALSHA (save)", commands -> acknowledged("EVALSHA (save)", commands,
-        SAVE.runForLong(commands, new String[] {key(session.id())}, args.toArray(String[]::new))));
-    if (written == 0) {
+    List<String> written = call("EVALSHA (save)", commands -> acknowledged("EVALSHA (save)", commands,
+        SAVE.runForStrings(commands, new String[] {key}, args.toArray(String[]::new))));
+    String cookieValue = session.id();
+    if (caching && written.size() > 1) {
+      Map<String, String> hash = hashOf(written);
+      nearCache.install(key, generation, hash, version(hash));
+      cookieValue = Token.format(session.id(), version(hash));
+    }
+    if (written.isEmpty()) {
+      forgetCopy(key);
       log.debug("session {}: gone before its changes were saved (expired, invalidated or renamed);"
           + " changes dropped", SessionIds.redact(session.id()));
       return Optional.empty();
@@ -349,7 +493,7 @@ public final class RedisSessionRepository implements SessionRepository {
         && session.attributes().get(PRINCIPAL_ATTRIBUTE) instanceof String principal) {
       index(principal, session.id());
     }
-    return Optional.of(session.id());
+    return Optional.of(cookieValue);
   }
 
   /**
@@ -380,9 +524,11 @@ public final class RedisSessionRepository implements SessionRepository {
       for (String member : commands.smembers(index)) {
         // only if the session still names this principal: an id may have been reused by nobody, but
         // a session can change hands (a new login on the same session)
-        if (SessionIds.isWellFormed(member)
-            && DELETE_IF_PRINCIPAL.runForLong(commands, new String[] {key(member)}, PRINCIPAL_FIELD, stored) == 1) {
-          deleted++;
+        if (SessionIds.isWellFormed(member)) {
+          forgetCopy(key(member));
+          if (DELETE_IF_PRINCIPAL.runForLong(commands, new String[] {key(member)}, PRINCIPAL_FIELD, stored) == 1) {
+            deleted++;
+          }
         }
       }
       commands.del(index);
@@ -393,6 +539,7 @@ public final class RedisSessionRepository implements SessionRepository {
   @Override
   public void delete(String id) {
     if (SessionIds.isWellFormed(id)) {
+      forgetCopy(key(id));
       call("DEL", commands -> acknowledged("DEL", commands, commands.del(key(id))));
     }
   }
@@ -403,6 +550,7 @@ public final class RedisSessionRepository implements SessionRepository {
       return Optional.empty();
     }
     String newId = ids.rotate(id);
+    forgetCopy(key(id));
     List<String> renamed = call("EVALSHA (change id)", commands -> acknowledged("EVALSHA (change id)", commands,
         CHANGE_ID.runForStrings(commands, new String[] {key(id), key(newId)}, PRINCIPAL_FIELD)));
     if (renamed.isEmpty()) {
@@ -418,6 +566,21 @@ public final class RedisSessionRepository implements SessionRepository {
       });
     }
     return Optional.of(newId);
+  }
+
+  /*
+   * Our own changes to a key do not come back as invalidations (NOLOOP): before a command that
+   * deletes or renames it, the copy goes, and any reply in flight for it is not installed.
+   */
+  private void forgetCopy(String key) {
+    if (nearCache != null) {
+      nearCache.invalidate(key);
+    }
+  }
+
+  /** How many sessions this server holds copies of (or tracks the absence of); 0 when the near cache is off. */
+  int nearCacheSize() {
+    return nearCache == null ? 0 : nearCache.size();
   }
 
   /** The command timeout in force. */
@@ -562,6 +725,9 @@ public final class RedisSessionRepository implements SessionRepository {
       lock.unlock();
     }
     log.debug("{}: connection lost; connecting anew", store);
+    if (nearCache != null) {
+      nearCache.clear(); // nothing tracks these copies any more
+    }
     broken.closeAsync();
   }
 
@@ -579,12 +745,59 @@ public final class RedisSessionRepository implements SessionRepository {
     }
   }
 
+  /*
+   * CLIENT TRACKING ON NOLOOP: Redis remembers the keys this connection reads and pushes an
+   * invalidation when another client changes one; NOLOOP leaves out our own changes, whose result
+   * the write script returns. The listener is in place before tracking starts. Needs RESP3 (push
+   * messages on the same connection); without it, or if the server refuses, no near cache.
+   */
+  private boolean startTracking(StatefulRedisConnection<String, String> opened) {
+    if (!(opened instanceof StatefulRedisConnectionImpl<String, String> impl)
+        || impl.getConnectionState().getNegotiatedProtocolVersion() != ProtocolVersion.RESP3) {
+      log.warn("{}: the connection does not speak RESP3 (Redis 6 or newer); near cache off", store);
+      return false;
+    }
+    opened.addListener(this::onPush);
+    try {
+      opened.sync().clientTracking(TrackingArgs.Builder.enabled().noloop());
+      return true;
+    } catch (RedisException e) {
+      log.warn("{}: CLIENT TRACKING refused ({}); near cache off", store, e.getMessage());
+      return false;
+    }
+  }
+
+  /*
+   * On the connection's event loop. RESP3 push ["invalidate", [key, ...]], or ["invalidate", null]
+   * when Redis drops everything this client tracked (FLUSHALL, or its tracking table is full).
+   */
+  private void onPush(PushMessage message) {
+    if (!"invalidate".equals(message.getType())) {
+      return;
+    }
+    List<Object> content = message.getContent(StringCodec.UTF8::decodeKey);
+    Object keys = content.size() > 1 ? content.get(1) : null;
+    if (!(keys instanceof List<?> list)) {
+      nearCache.clear();
+      return;
+    }
+    for (Object key : list) {
+      if (key instanceof ByteBuffer buffer) {
+        nearCache.invalidate(StringCodec.UTF8.decodeKey(buffer));
+      } else if (key != null) {
+        nearCache.invalidate(key.toString());
+      }
+    }
+  }
+
   private void connect(CompletableFuture<StatefulRedisConnection<String, String>> attempt) {
     StatefulRedisConnection<String, String> opened;
+    boolean tracks;
     try {
       opened = client.connect(StringCodec.UTF8);
       opened.setTimeout(commandTimeout);
       preloadScripts(opened);
+      tracks = nearCache != null && startTracking(opened);
     } catch (RuntimeException e) {
       lock.lock();
       try {
@@ -601,6 +814,10 @@ public final class RedisSessionRepository implements SessionRepository {
       connecting = null;
       lateForClose = closed;
       if (!lateForClose) {
+        if (nearCache != null) {
+          nearCache.clear(); // copies from an earlier connection are not tracked by this one
+        }
+        tracking = tracks;
         connection = opened;
       }
     } finally {
@@ -647,6 +864,45 @@ public final class RedisSessionRepository implements SessionRepository {
     if (!SessionIds.isWellFormed(id)) {
       throw new IllegalArgumentException("session.id: '" + SessionIds.redact(id)
           + "' (expected: an id made by RedisSessionRepository.create)");
+    }
+  }
+
+  /**
+   * A cookie value: the session id, optionally followed by {@code .} and the hash version the
+   * client last saw written. With the near cache, {@link #save} answers {@code id.version}, so the
+   * client's next request names the version it must see, and a server whose copy is older asks
+   * Redis: a user reads their own writes on every server, whatever the invalidation's timing.
+   */
+  private record Token(String id, long version) {
+
+    private static final int MAX_VERSION_DIGITS = 18; // stays below Long.MAX_VALUE
+
+    /** The token, or null if the value is malformed (then there is no session, as for a bad id). */
+    static Token parse(String value) {
+      if (value == null) {
+        return null;
+      }
+      if (value.length() == SessionIds.ID_LENGTH) {
+        return SessionIds.isWellFormed(value) ? new Token(value, 0) : null;
+      }
+      int digits = value.length() - SessionIds.ID_LENGTH - 1;
+      if (digits < 1 || digits > MAX_VERSION_DIGITS || value.charAt(SessionIds.ID_LENGTH) != '.') {
+        return null;
+      }
+      long version = 0;
+      for (int i = SessionIds.ID_LENGTH + 1; i < value.length(); i++) {
+        char c = value.charAt(i);
+        if (c < '0' || c > '9') {
+          return null;
+        }
+        version = version * 10 + (c - '0');
+      }
+      String id = value.substring(0, SessionIds.ID_LENGTH);
+      return SessionIds.isWellFormed(id) ? new Token(id, version) : null;
+    }
+
+    static String format(String id, long version) {
+      return id + "." + version;
     }
   }
 
@@ -697,6 +953,8 @@ public final class RedisSessionRepository implements SessionRepository {
     private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
     private Durability durability = Durability.ASYNC;
     private Duration replicaAckTimeout;
+    private int nearCacheSessions = DEFAULT_NEAR_CACHE_SESSIONS;
+    private Duration nearCacheMaxAge = DEFAULT_NEAR_CACHE_MAX_AGE;
 
     private Builder(String uriText, String uriForMessages, RedisClient client) {
       this.uriText = uriText;
@@ -715,6 +973,33 @@ public final class RedisSessionRepository implements SessionRepository {
             + " (expected: >= 1 ms)");
       }
       this.commandTimeout = commandTimeout;
+      return this;
+    }
+
+    /**
+     * How many sessions' copies a server keeps in its near cache (see the class comment); 10,000
+     * unless set; 0 turns the near cache off, so that every session-using request reads Redis.
+     * Has no effect on a repository over a shared client, which never has a near cache.
+     */
+    public Builder nearCache(int maxSessions) {
+      if (maxSessions < 0) {
+        throw new IllegalArgumentException("nearCache: " + maxSessions + " (expected: >= 0)");
+      }
+      this.nearCacheSessions = maxSessions;
+      return this;
+    }
+
+    /**
+     * How long a copy is served after Redis last sent it; 30 s unless set. Invalidations keep
+     * copies fresh; this bounds how stale one can get should invalidations stop arriving on a
+     * connection that still looks open (a network partition TCP has not noticed yet).
+     */
+    public Builder nearCacheMaxAge(Duration maxAge) {
+      Objects.requireNonNull(maxAge, "maxAge");
+      if (!maxAge.isPositive()) {
+        throw new IllegalArgumentException("nearCacheMaxAge: " + maxAge + " (expected: > 0)");
+      }
+      this.nearCacheMaxAge = maxAge;
       return this;
     }
 

@@ -75,8 +75,9 @@ public interface SessionRepository extends AutoCloseable {
    *     write whole sessions may ignore it
    * @param isNew whether the session has never been stored under {@code session.id()}: the whole
    *     session is written, rather than only the changes
-   * @return the id the client must present from now on (for a server-side store, {@code
-   *     session.id()}), or empty if the session is not new and is no longer stored (it expired,
+   * @return the value the client must present from now on (for a server-side store, {@code
+   *     session.id()}, or — {@link RedisSessionRepository} with its near cache — the id with the
+   *     version the client must see next), or empty if the session is not new and is no longer stored (it expired,
    *     was deleted or its id was changed meanwhile): the changes were dropped rather than
    *     bringing a partial session back to life
    * @throws SessionStoreException if the store cannot be reached or fails

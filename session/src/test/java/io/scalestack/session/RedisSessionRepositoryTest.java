@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.lettuce.core.KillArgs;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -12,11 +13,15 @@ import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,7 +77,7 @@ class RedisSessionRepositoryTest {
     SessionData session = new SessionData(repository.create(now, THIRTY_MINUTES).id(), now, now.plusSeconds(5),
         THIRTY_MINUTES, Map.of("name", "Zoë: s:1\n", "empty", "", "id", 42L, "count", -7, "admin", false));
 
-    assertThat(repository.save(session, Set.of(), true)).contains(session.id());
+    assertThat(repository.save(session, Set.of(), true)).contains(session.id() + ".1"); // with the version the client must see next
 
     assertThat(repository.find(session.id())).contains(session);
     assertThat(redis.hgetall(key(session.id()))).containsEntry("attr:id", "l:42").containsEntry("attr:count", "i:-7")
@@ -142,8 +147,9 @@ class RedisSessionRepositoryTest {
 
     assertThat(repository.find(session.id()).orElseThrow().attributes()).isEqualTo(attributes);
     Set<String> removed = new HashSet<>(attributes.keySet());
+    // the id, and the version the client must see next (near cache): the second write
     assertThat(repository.save(new SessionData(session.id(), now, now, THIRTY_MINUTES, Map.of()), removed, false))
-        .contains(session.id());
+        .contains(session.id() + ".2");
     assertThat(repository.find(session.id()).orElseThrow().attributes()).isEmpty();
   }
 
@@ -404,6 +410,87 @@ class RedisSessionRepositoryTest {
     redis.clientKill(io.lettuce.core.KillArgs.Builder.typeNormal().skipme());
 
     await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(repository.find(id)).isPresent());
+  }
+
+  @Test
+  void aCopyIsServedWithoutARoundTripUntilAnotherClientChangesTheSession() {
+    SessionData session = saved(Map.of("user", "alice"));
+    assertThat(repository.findForRequest(session.id(), now).orElseThrow().attributes()).containsEntry("user", "alice");
+    long before = evalshaCalls();
+
+    assertThat(repository.findForRequest(session.id(), now).orElseThrow().attributes()).containsEntry("user", "alice");
+    assertThat(evalshaCalls()).isEqualTo(before); // served by the copy
+
+    redis.hset(key(session.id()), "attr:user", "s:bob"); // another client: Redis pushes an invalidation
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        assertThat(repository.findForRequest(session.id(), now).orElseThrow().attributes()).containsEntry("user", "bob"));
+  }
+
+  @Test
+  void aCookieNamingANewerVersionThanTheCopyReadsRedis() {
+    SessionData session = saved(Map.of("user", "alice"));
+    repository.findForRequest(session.id(), now); // the copy: version 1
+    // another server wrote version 2 and told the client; this server's invalidation is late
+    redis.hset(key(session.id()), Map.of("attr:user", "s:bob", "version", "2"));
+
+    assertThat(repository.findForRequest(session.id() + ".2", now).orElseThrow().attributes()).containsEntry("user", "bob");
+  }
+
+  @Test
+  void malformedVersionsInTheCookieGiveNoSession() {
+    SessionData session = saved(Map.of("user", "alice"));
+
+    assertThat(repository.findForRequest(session.id() + ".1", now)).isPresent();
+    for (String bad : List.of(session.id() + ".", session.id() + ".x", session.id() + ".-1", session.id() + "..1",
+        session.id() + ".1234567890123456789", session.id() + "1", session.id() + " 1")) {
+      assertThat(repository.findForRequest(bad, now)).as(bad).isEmpty();
+    }
+  }
+
+  @Test
+  void copiesAreDroppedWhenTheConnectionIsLostAndTrackedAgainAfterReconnecting() {
+    SessionData session = saved(Map.of("user", "alice"));
+    repository.findForRequest(session.id(), now);
+    assertThat(repository.nearCacheSize()).isOne();
+
+    redis.clientKill(KillArgs.Builder.typeNormal().skipme()); // every connection but the admin's
+    await().atMost(Duration.ofSeconds(5)).until(() -> repository.nearCacheSize() == 0);
+    redis.hset(key(session.id()), "attr:user", "s:bob"); // no connection to push an invalidation on
+
+    assertThat(repository.findForRequest(session.id(), now).orElseThrow().attributes()).containsEntry("user", "bob");
+    redis.hset(key(session.id()), "attr:user", "s:carol"); // the new connection tracks the key
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        assertThat(repository.findForRequest(session.id(), now).orElseThrow().attributes()).containsEntry("user", "carol"));
+  }
+
+  @Test
+  void concurrentWritesOfOneServerLeaveItsCopyAtTheNewestVersion() throws Exception {
+    SessionData session = saved(Map.of());
+    List<CompletableFuture<Optional<String>>> writes = new ArrayList<>();
+    try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < 200; i++) {
+        String name = "a" + i;
+        writes.add(CompletableFuture.supplyAsync(() -> repository.save(
+            new SessionData(session.id(), now, now, THIRTY_MINUTES, Map.of(name, 1L)), Set.of(name), false), executor));
+      }
+      for (CompletableFuture<Optional<String>> write : writes) {
+        write.get();
+      }
+    }
+
+    // the copy (no round trip) holds every write: the replies came in any order, the newest won
+    assertThat(repository.findForRequest(session.id(), now).orElseThrow().attributes()).hasSize(200);
+    assertThat(redis.hget(key(session.id()), "version")).isEqualTo("201");
+  }
+
+  private static long evalshaCalls() {
+    for (String line : redis.info("commandstats").split("\r?\n")) {
+      if (line.startsWith("cmdstat_evalsha:")) {
+        int start = line.indexOf("calls=") + "calls=".length();
+        return Long.parseLong(line.substring(start, line.indexOf(',', start)));
+      }
+    }
+    return 0;
   }
 
   private SessionData saved(Map<String, Object> attributes) {

@@ -6,6 +6,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.scalestack.engines.testing.TestEngines;
+import io.scalestack.session.internal.SessionIds;
 import io.scalestack.session.Browser.Reply;
 import java.net.ServerSocket;
 import java.security.SecureRandom;
@@ -14,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.regex.Pattern;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
 import java.util.stream.Collectors;
@@ -86,13 +88,13 @@ class SessionFilterTest {
   void changeSessionIdMovesTheSessionAndTheOldIdStopsWorking() {
     Browser browser = new Browser();
     String anonymousId = browser.post(serverA, "/set?name=cart&type=long&value=3").body();
-    assertThat(browser.cookie()).isEqualTo(anonymousId);
+    assertThat(browser.cookie()).startsWith(anonymousId + ".");
 
     Reply login = browser.post(serverA, "/login?user=alice");
 
     String loggedInId = login.body();
     assertThat(loggedInId).isNotEqualTo(anonymousId).hasSize(43);
-    assertThat(login.setCookie()).isEqualTo("SESSION=" + loggedInId + SET_COOKIE_FLAGS);
+    assertThat(login.setCookie()).matches(sessionCookie(loggedInId));
     assertThat(redis.exists(key(anonymousId))).isZero();
     assertThat(browser.get(serverB, "/get?name=cart").body()).isEqualTo("Long:3");
     assertThat(browser.get(serverB, "/me").body()).isEqualTo("alice");
@@ -108,7 +110,7 @@ class SessionFilterTest {
 
     Reply login = browser.post(serverA, "/login?user=bob");
 
-    assertThat(login.setCookie()).isEqualTo("SESSION=" + login.body() + SET_COOKIE_FLAGS);
+    assertThat(login.setCookie()).matches(sessionCookie(login.body()));
     assertThat(redis.hget(key(login.body()), "attr:user")).isEqualTo("s:bob");
   }
 
@@ -120,7 +122,7 @@ class SessionFilterTest {
     Reply rotate = browser.post(serverB, "/rotate");
 
     String newId = rotate.body();
-    assertThat(rotate.setCookie()).isEqualTo("SESSION=" + newId + SET_COOKIE_FLAGS);
+    assertThat(rotate.setCookie()).matches(sessionCookie(newId));
     assertThat(redis.exists(key(oldId))).isZero();
     assertThat(redis.pttl(key(newId))).isGreaterThan(Duration.ofMinutes(29).toMillis());
     assertThat(browser.get(serverA, "/me").body()).isEqualTo("carol");
@@ -166,7 +168,7 @@ class SessionFilterTest {
 
     var hash = redis.hgetall(key(id));
 
-    assertThat(hash).containsOnlyKeys("creationTime", "lastAccessedTime", "maxInactiveInterval", "attr:user");
+    assertThat(hash).containsOnlyKeys("creationTime", "lastAccessedTime", "maxInactiveInterval", "version", "attr:user");
     assertThat(hash).containsEntry("maxInactiveInterval", "1800").containsEntry("attr:user", "s:alice");
     assertThat(Long.parseLong(hash.get("creationTime"))).isGreaterThanOrEqualTo(before.toEpochMilli() - 1);
     assertThat(redis.pttl(key(id))).isBetween(Duration.ofMinutes(29).toMillis(), Duration.ofMinutes(30).toMillis());
@@ -226,7 +228,7 @@ class SessionFilterTest {
     assertThat(id.body()).isEqualTo("none");
     assertThat(create.status()).isEqualTo(200);
     assertThat(create.body()).isNotEqualTo(cookie).hasSize(43);
-    assertThat(create.setCookie()).isEqualTo("SESSION=" + create.body() + SET_COOKIE_FLAGS);
+    assertThat(create.setCookie()).matches(sessionCookie(create.body()));
   }
 
   @Test
@@ -276,15 +278,34 @@ class SessionFilterTest {
   }
 
   @Test
-  void cookieIsSentOnlyWhenTheSessionIsCreatedOrItsIdChanges() {
+  void cookieIsSentWhenTheSessionIsCreatedWrittenOrItsIdChanges() {
     Browser browser = new Browser();
     assertThat(browser.post(serverA, "/set?name=n&type=int&value=1").setCookies()).hasSize(1);
 
     assertThat(browser.get(serverB, "/get?name=n").setCookies()).isEmpty();
-    assertThat(browser.post(serverA, "/set?name=n&type=int&value=2").setCookies()).isEmpty();
+    // the session's new version: the next request, on any server, reads at least this write
+    Reply write = browser.post(serverA, "/set?name=n&type=int&value=2");
+    assertThat(write.setCookies()).hasSize(1);
+    assertThat(write.setCookie()).endsWith("." + redis.hget(key(browser.cookie()), "version") + SET_COOKIE_FLAGS);
+    assertThat(browser.get(serverB, "/get?name=n").body()).isEqualTo("Integer:2");
     assertThat(browser.get(serverA, "/id").setCookies()).isEmpty();
     assertThat(new Browser().get(serverA, "/me").setCookies()).isEmpty();
     assertThat(browser.post(serverB, "/rotate").setCookies()).hasSize(1);
+  }
+
+  @Test
+  void withoutTheNearCacheTheCookieIsSentOnlyWhenTheSessionIsCreatedOrItsIdChanges() throws Exception {
+    WebServer a = server(SessionFilter.builder(), 0);
+    WebServer b = server(SessionFilter.builder(), 0);
+    Browser browser = new Browser();
+    assertThat(browser.post(a, "/set?name=n&type=int&value=1").setCookies()).hasSize(1);
+    assertThat(browser.cookie()).hasSize(SessionIds.ID_LENGTH);
+
+    assertThat(browser.get(b, "/get?name=n").setCookies()).isEmpty();
+    assertThat(browser.post(a, "/set?name=n&type=int&value=2").setCookies()).isEmpty();
+    assertThat(browser.get(a, "/id").setCookies()).isEmpty();
+    assertThat(new Browser().get(a, "/me").setCookies()).isEmpty();
+    assertThat(browser.post(b, "/rotate").setCookies()).hasSize(1);
   }
 
   @Test
@@ -294,7 +315,7 @@ class SessionFilterTest {
 
     Reply login = browser.post(server, "/login?user=alice");
 
-    assertThat(login.setCookie()).isEqualTo("sid=" + login.body() + "; Path=/; Secure; HttpOnly; SameSite=Lax");
+    assertThat(login.setCookie()).matches(sessionCookie("sid", login.body(), "; Path=/; Secure; HttpOnly; SameSite=Lax"));
     assertThat(browser.get(server, "/me").body()).isEqualTo("alice");
   }
 
@@ -384,7 +405,9 @@ class SessionFilterTest {
     Browser browser = new Browser();
     String id = browser.post(serverA, "/login?user=alice").body();
 
-    assertThat(browser.get(serverB, "/requested").body()).isEqualTo(id + ",true");
+    // the cookie's value: the id and, from the near cache, the version the client saw written
+    assertThat(browser.cookie()).startsWith(id + ".");
+    assertThat(browser.get(serverB, "/requested").body()).isEqualTo(browser.cookie() + ",true");
     assertThat(new Browser().cookie("garbage").get(serverB, "/requested").body()).isEqualTo("garbage,false");
     assertThat(new Browser().get(serverB, "/requested").body()).isEqualTo("null,false");
   }
@@ -411,15 +434,30 @@ class SessionFilterTest {
   }
 
   private WebServer server(SessionFilter.Builder builder) throws Exception {
-    RedisSessionRepository repository = RedisSessionRepository.create(TestEngines.redis().uri());
+    return server(builder, 10_000);
+  }
+
+  private WebServer server(SessionFilter.Builder builder, int nearCacheSessions) throws Exception {
+    RedisSessionRepository repository = RedisSessionRepository.builder(TestEngines.redis().uri())
+        .nearCache(nearCacheSessions).build();
     resources.add(repository);
     WebServer server = WebServer.start(builder.repository(repository).build());
     resources.add(server);
     return server;
   }
 
-  private static String key(String id) {
-    return RedisSessionRepository.key(id);
+  /** The Redis key of a session id, or of a cookie value (the id, a dot, the version). */
+  private static String key(String idOrCookie) {
+    return RedisSessionRepository.key(idOrCookie.substring(0, SessionIds.ID_LENGTH));
+  }
+
+  /** The Set-Cookie header of this session id, with or without a version (see RedisSessionRepository). */
+  private static String sessionCookie(String id) {
+    return sessionCookie("SESSION", id, SET_COOKIE_FLAGS);
+  }
+
+  private static String sessionCookie(String name, String id, String flags) {
+    return name + "=" + Pattern.quote(id) + "(\\.[0-9]+)?" + Pattern.quote(flags);
   }
 
   private static String randomId() {

@@ -273,7 +273,8 @@ public final class RequestSessions {
         continue;
       }
       current = new StoreSession(this, found.get(), false, true);
-      requestedId = id;
+      current.cookieValue = id; // what the client holds is current: no new cookie unless a save says so
+      requestedId = id; // what the client sent, as getRequestedSessionId reports it before a lookup too
       requestedIdValid = true;
       clientId = id;
       break;
