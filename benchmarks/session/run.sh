@@ -28,6 +28,7 @@ USERS=${USERS:-1000}
 CONNECTIONS=${CONNECTIONS:-16}
 WRK_THREADS=${WRK_THREADS:-1}
 WRITE_PERCENT=${WRITE_PERCENT:-10}
+NEAR_CACHE=${NEAR_CACHE:-10000}
 SCENARIOS=${SCENARIOS:-read mixed}
 PIN=${PIN:-auto}
 PORT_BASE=${PORT_BASE:-18300}
@@ -48,6 +49,8 @@ usage: $me [flags]       (each flag also reads the environment variable in capit
   --wrk-threads N      wrk threads (default $WRK_THREADS)
   --write-percent N    share of POST /cart (read the session, set an attribute) in the mixed
                        scenario; the rest is GET /me (default $WRITE_PERCENT)
+  --near-cache N       sessions the scalestack app's near cache holds; 0 turns it off, so that
+                       every session-using request reads Redis (default $NEAR_CACHE)
   --scenarios "S …"    subset/order of: read (GET /me only) mixed (GET /me and POST /cart)
                        (default "$SCENARIOS")
   --pin auto|on|off    taskset: both apps on CPU 0, Redis and wrk on the others (default $PIN;
@@ -71,6 +74,7 @@ while [ $# -gt 0 ]; do
     --connections) CONNECTIONS=${2:?}; shift ;;
     --wrk-threads) WRK_THREADS=${2:?}; shift ;;
     --write-percent) WRITE_PERCENT=${2:?}; shift ;;
+    --near-cache) NEAR_CACHE=${2:?}; shift ;;
     --scenarios) SCENARIOS=${2:?}; shift ;;
     --pin) PIN=${2:?}; shift ;;
     --port-base) PORT_BASE=${2:?}; shift ;;
@@ -88,6 +92,7 @@ done
 check_duration DURATION "$DURATION"; check_duration WARMUP "$WARMUP"
 check_count ROUNDS "$ROUNDS" 20
 check_count USERS "$USERS" 100000
+[[ $NEAR_CACHE =~ ^[0-9]+$ ]] && [ "$NEAR_CACHE" -le 10000000 ] || die "NEAR_CACHE: '$NEAR_CACHE' (expected: an integer in 0..10000000)"
 check_count CONNECTIONS "$CONNECTIONS" 1000
 check_count WRK_THREADS "$WRK_THREADS" 64
 check_count PORT_BASE "$PORT_BASE" 65000
@@ -151,7 +156,7 @@ for store in "${STORES[@]}"; do
   say "starting the app with --store=$store on 127.0.0.1:${port_of[$store]} …"
   # shellcheck disable=SC2086 # JVM_OPTS is a list of flags
   start "$store" "$proxy_cpus" "$java_bin" $JVM_OPTS $unsafe_flag -jar "$jar" --store="$store" \
-    --server.port="${port_of[$store]}" --redis-uri="redis://127.0.0.1:$port_redis"
+    --server.port="${port_of[$store]}" --redis-uri="redis://127.0.0.1:$port_redis" --near-cache-sessions="$NEAR_CACHE"
 done
 for store in "${STORES[@]}"; do wait_for "$store" "http://127.0.0.1:${port_of[$store]}/public" 180; done
 declare -A layer_of
@@ -311,6 +316,7 @@ for store in "${STORES[@]}"; do echo "          $store: ${layer_of[$store]:-?}";
 echo "load:     $USERS users logged in per app (Redis keys: spring:session:* $keys_spring, scalestack:session:* $keys_scalestack),"
 echo "          each request with the next user's cookie; wrk -t $WRK_THREADS -c $CONNECTIONS -d ${duration_s}s --latency, $ROUNDS round(s)"
 echo "          per store and scenario, stores in turn; each app warmed up ${warmup_s}s first (discarded)"
+echo "          scalestack near cache: $([ "$NEAR_CACHE" = 0 ] && echo "off" || echo "$NEAR_CACHE sessions (reads served from a copy that Redis invalidates)")"
 echo "          read = GET /me only; mixed = $WRITE_PERCENT% POST /cart?item=N (sets an attribute), the rest GET /me"
 echo
 printf '%-9s %-15s %9s %8s %8s %7s %10s %12s\n' scenario store req/s p50/ms p99/ms errors cmds/req "round trips/req"

@@ -113,6 +113,10 @@ public final class WebServer implements AutoCloseable {
     if (sessions instanceof LocalSessionRepository local) {
       Gauge.builder("scalestack_session_local_sessions", local, LocalSessionRepository::size)
           .description("Sessions held in this server's memory").register(registry);
+    } else if (sessions instanceof RedisSessionRepository store) {
+      // the store's near cache: copies, bounded, that Redis invalidates; the sessions live in Redis
+      Gauge.builder("scalestack_session_local_sessions", store, RedisSessionRepository::nearCacheSessions)
+          .description("Session copies held in this server's near cache").register(registry);
     } else if (sessions instanceof ClusteredSessionRepository cluster) {
       Gauge.builder("scalestack_session_local_sessions", cluster,
               ClusteredSessionRepository::localSessions)

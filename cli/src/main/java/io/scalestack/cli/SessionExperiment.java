@@ -7,6 +7,7 @@ import io.scalestack.controlplane.ConfigLoader;
 import io.scalestack.controlplane.MemberStatus;
 import io.scalestack.controlplane.Supervisor;
 import io.scalestack.session.LocalSessionRepository;
+import io.scalestack.session.RedisSessionRepository;
 import io.scalestack.session.SessionData;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -514,12 +515,15 @@ final class SessionExperiment {
       long held = row.sessionsHeld().values().stream().mapToLong(Long::longValue).max().orElse(0);
       // the share of all sessions the fullest server holds, from the run, scaled to 1k/10k/100k
       double share = row.loggedIn() == 0 ? 0 : Math.min(1.0, (double) held / row.loggedIn());
+      // the store holds copies in a bounded near cache, not the sessions themselves
+      long cap = row.strategy().startsWith("store") ? RedisSessionRepository.DEFAULT_NEAR_CACHE_SESSIONS : Long.MAX_VALUE;
       out.printf("%-17s %9d %9d %9s %9d %8.2f %8.2f %10.0f %11.0f %-26s %8s %8s %8s %7d ms %9s%n",
           row.strategy(), row.requests(), row.failedRequests(), row.lostOnKill() + "/" + row.loggedIn(),
           row.failedDuringKill(), row.roundTripsPerRequest(), row.redisCommandsPerRequest(), row.networkBytesPerRequest(),
           row.networkBytesPerLogin(),
-          row.sessionsHeld().values().toString(), mib(share * 1_000 * perSession), mib(share * 10_000 * perSession),
-          mib(share * 100_000 * perSession), row.newServerMillis(), row.lostOnScaleIn() + "/" + row.aliveBeforeScaleIn());
+          row.sessionsHeld().values().toString(), mib(Math.min(share * 1_000, cap) * perSession),
+          mib(Math.min(share * 10_000, cap) * perSession), mib(Math.min(share * 100_000, cap) * perSession),
+          row.newServerMillis(), row.lostOnScaleIn() + "/" + row.aliveBeforeScaleIn());
     }
     out.printf("%ngrowth with the cluster (after web-4 joined, %d more logins):%n", Math.max(10, users / 5));
     out.printf("%-17s %14s %14s %22s %22s%n", "strategy", "bytes/login@3", "bytes/login@4", "sessions held, sum@3",
@@ -538,12 +542,13 @@ final class SessionExperiment {
         + "  Redis network bytes in+out (INFO stats) or cluster replication bytes sent (web servers' metrics) per%n"
         + "  request (reads); bytes/login = the same per signup + login (the login writes the new session);%n"
         + "  sessions held per server = each web server's scalestack_session_local_sessions after the first%n"
-        + "  phase; mem = heap of the fullest server for 1k/10k/100k sessions (its share in this run x %d bytes per%n"
-        + "  session, measured in this JVM); new srv = from the scale-out call to web-4's first answer; lost:in =%n"
+        + "  phase (for store: copies in its near cache, at most %d); mem = heap of the fullest server for%n"
+        + "  1k/10k/100k sessions (its share in this run x %d bytes per session, measured in this JVM; a store%n"
+        + "  copy is counted at the same size); new srv = from the scale-out call to web-4's first answer; lost:in =%n"
         + "  users whose session stops answering when web-4 is removed, of those answering before. Growth:%n"
         + "  replication (or Redis) bytes per login with 3 and with 4 web servers (with 4: once the cluster has%n"
         + "  copied its sessions to web-4), and the sessions all web servers hold together, copies included.%n",
-        perSession);
+        RedisSessionRepository.DEFAULT_NEAR_CACHE_SESSIONS, perSession);
   }
 
   private static String mib(double bytes) {

@@ -61,7 +61,7 @@ final class TestTopology {
           supervisor:
             restartDelayMillis: 200
           """.formatted(home, net, controlPort, net, lbPort, net, adminPort, webServers, net, webPort,
-          net, redisPort, sessionHa ? "  sentinelDownAfterMillis: 1000\nsession:\n  ha: true\n  durability: replica-ack" : "",
+          net, redisPort, sessionHa ? "session:\n  ha: true\n  durability: replica-ack" : "",
           net, pgPort));
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -119,7 +119,7 @@ public final class ConfigLoader {
             redisSection.oneOf("mode", "embedded", "embedded", "host", "external"),
             redisSection.address("listen", "127.0.0.1:16379"),
             redisSection.path("binary", null),
-            redisSection.millis("sentinelDownAfterMillis", 5000, 100, 600_000));
+            redisSection.millis("sentinelDownAfterMillis", 1000, 100, 600_000));
     requireFor(redisSection, redis.mode(), "binary", redis.binary());
     redisSection.finish();
 

@@ -15,6 +15,7 @@ import io.lettuce.core.api.push.PushMessage;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.protocol.ProtocolVersion;
+import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
 import io.scalestack.session.internal.AttributeValues;
 import io.scalestack.session.internal.NearCache;
 import io.scalestack.session.internal.RedisScript;
@@ -23,6 +24,7 @@ import java.time.Duration;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -110,7 +112,8 @@ public final class RedisSessionRepository implements SessionRepository {
   static final String VERSION = "version";
 
   private static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(2);
-  private static final int DEFAULT_NEAR_CACHE_SESSIONS = 10_000;
+  /** How many sessions' copies the near cache holds unless {@link Builder#nearCache} says otherwise. */
+  public static final int DEFAULT_NEAR_CACHE_SESSIONS = 10_000;
   private static final Duration DEFAULT_NEAR_CACHE_MAX_AGE = Duration.ofSeconds(30);
 
   /*
@@ -210,6 +213,7 @@ public final class RedisSessionRepository implements SessionRepository {
   private static final String PRINCIPAL_FIELD = ATTRIBUTE_PREFIX + PRINCIPAL_ATTRIBUTE;
 
   private final RedisClient client;
+  private final RedisURI uri; // ours, for a client we own; null for a shared client
   private final boolean ownsClient;
   private final Duration commandTimeout;
   private final Durability durability;
@@ -230,13 +234,14 @@ public final class RedisSessionRepository implements SessionRepository {
     this.replicaAckTimeout = builder.replicaAckTimeoutInForce();
     if (builder.client != null) {
       this.client = builder.client;
+      this.uri = null;
       this.ownsClient = false;
       this.store = "session store redis (shared client)";
     } else {
       // The URI's timeout is what Lettuce's synchronous API waits for each command (and, for the
       // Sentinels of a sentinel URI, each SENTINEL get-master-addr-by-name). A fresh parse: RedisURI
       // is mutable, and RedisURI.builder(RedisURI) drops the Sentinels.
-      RedisURI uri = RedisURI.create(builder.uriText);
+      this.uri = RedisURI.create(builder.uriText);
       uri.setTimeout(commandTimeout);
       uri.getSentinels().forEach(sentinel -> sentinel.setTimeout(commandTimeout));
       this.client = RedisClient.create(uri);
@@ -578,6 +583,14 @@ public final class RedisSessionRepository implements SessionRepository {
     }
   }
 
+  /**
+   * How many sessions this server's near cache holds a copy of (0 when it is off). Counts them:
+   * for a metrics scrape, not for every request.
+   */
+  public int nearCacheSessions() {
+    return nearCache == null ? 0 : nearCache.copies();
+  }
+
   /** How many sessions this server holds copies of (or tracks the absence of); 0 when the near cache is off. */
   int nearCacheSize() {
     return nearCache == null ? 0 : nearCache.size();
@@ -790,11 +803,62 @@ public final class RedisSessionRepository implements SessionRepository {
     }
   }
 
+  /*
+   * The primary, as the Sentinels name it (for a redis-sentinel:// URI; else the URI's server). A
+   * failover has a blind spot of up to a second: the leader Sentinel has made a replica primary
+   * (SLAVEOF NO ONE), but it announces the new address only once the replica's INFO, which it polls
+   * once a second, shows the promotion; until then every Sentinel names the dead primary. So when
+   * the named primary cannot be reached, we ask the Sentinels for the replica their leader marked
+   * "promoted" and connect to it if ROLE already says master: the primary the Sentinels are about
+   * to announce, reached up to a second sooner.
+   */
+  private StatefulRedisConnection<String, String> connectToPrimary() {
+    try {
+      return client.connect(StringCodec.UTF8);
+    } catch (RedisException e) {
+      if (uri == null || uri.getSentinels().isEmpty()) {
+        throw e;
+      }
+      StatefulRedisConnection<String, String> promoted = connectToPromotedReplica();
+      if (promoted == null) {
+        throw e;
+      }
+      log.info("{}: the primary the Sentinels name is unreachable ({}); connected to the replica their leader"
+          + " promoted", store, e.getMessage());
+      return promoted;
+    }
+  }
+
+  private StatefulRedisConnection<String, String> connectToPromotedReplica() {
+    for (RedisURI sentinel : uri.getSentinels()) {
+      try (StatefulRedisSentinelConnection<String, String> connection =
+          client.connectSentinel(StringCodec.UTF8, sentinel)) {
+        for (Map<String, String> replica : connection.sync().replicas(uri.getSentinelMasterId())) {
+          if (!Arrays.asList(replica.getOrDefault("flags", "").split(",")).contains("promoted")) {
+            continue;
+          }
+          RedisURI target = RedisURI.builder().withHost(replica.get("ip"))
+              .withPort(Integer.parseInt(replica.get("port"))).withAuthentication(uri).withSsl(uri)
+              .withDatabase(uri.getDatabase()).withTimeout(commandTimeout).build();
+          StatefulRedisConnection<String, String> candidate = client.connect(StringCodec.UTF8, target);
+          if ("master".equals(String.valueOf(candidate.sync().role().get(0)))) {
+            log.debug("{}: {}:{} is the promoted replica", store, target.getHost(), target.getPort());
+            return candidate;
+          }
+          candidate.close(); // promotion not done yet: wait for the Sentinels
+        }
+      } catch (RedisException | NumberFormatException e) {
+        log.debug("{}: no promoted replica through Sentinel {}: {}", store, sentinel, e.getMessage());
+      }
+    }
+    return null;
+  }
+
   private void connect(CompletableFuture<StatefulRedisConnection<String, String>> attempt) {
     StatefulRedisConnection<String, String> opened;
     boolean tracks;
     try {
-      opened = client.connect(StringCodec.UTF8);
+      opened = connectToPrimary();
       opened.setTimeout(commandTimeout);
       preloadScripts(opened);
       tracks = nearCache != null && startTracking(opened);

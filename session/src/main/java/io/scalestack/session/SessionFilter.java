@@ -36,8 +36,10 @@ import java.util.Objects;
  *       committed and at the end of the request; concurrent requests on one session that change
  *       different attributes keep each other's changes.
  *   <li>The cookie ({@code Path=/; HttpOnly; SameSite=Lax}, plus {@code Secure} when configured)
- *       is sent only when a session was created or its id changed, and expired ({@code
- *       Max-Age=0}) after {@code invalidate()}.
+ *       is sent only when the value the client must hold changed — a session was created, its
+ *       id changed, or (with {@link RedisSessionRepository}'s near cache, which puts the session's
+ *       version after the id) it was written — and expired ({@code Max-Age=0}) after {@code
+ *       invalidate()}.
  *   <li>Attribute values are {@code String}, {@code Long}, {@code Integer}, {@code Boolean},
  *       {@code Double}, or JSON documents of them ({@code Map} with String keys, {@code List});
  *       others are rejected by {@code setAttribute} with an {@link IllegalArgumentException}

@@ -81,8 +81,8 @@ public final class NearCache {
 
   /**
    * Installs {@code hash} (as the reply to a command sent after {@link #begin} gave {@code
-   * generation}) unless the key was invalidated since, or a copy with a version at least as high
-   * is already here.
+   * generation}) unless the key was invalidated since, or a copy with a higher version is already
+   * here. A copy of the same version is replaced, which restarts its age.
    *
    * @param hash the whole hash, as field/value pairs; it must not change afterwards
    * @param version the hash's {@code version} field (0 if it has none)
@@ -97,8 +97,8 @@ public final class NearCache {
         if (generations.get() != generation) {
           return null;
         }
-      } else if (entry.generation != generation || (entry.hash != null && entry.version >= version)) {
-        return entry;
+      } else if (entry.generation != generation || (entry.hash != null && entry.version > version)) {
+        return entry; // invalidated since, or we hold a newer copy (an equal one is refreshed: its age restarts)
       }
       installed[0] = new Entry(generation, Map.copyOf(hash), version, now);
       return installed[0];
@@ -123,6 +123,17 @@ public final class NearCache {
   public void clear() {
     generations.incrementAndGet();
     entries.clear();
+  }
+
+  /** How many keys have a copy; counts them, so call it rarely (a metrics scrape). */
+  public int copies() {
+    int copies = 0;
+    for (Entry entry : entries.values()) {
+      if (entry.hash != null) {
+        copies++;
+      }
+    }
+    return copies;
   }
 
   /** How many keys have an entry (with or without a copy). */

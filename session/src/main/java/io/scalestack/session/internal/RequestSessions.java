@@ -30,9 +30,10 @@ import org.slf4j.LoggerFactory;
  * already has the response may send its next request to another server, which must see the
  * changes.
  *
- * <p>The cookie follows the id the client holds: it is set when the stored session's id differs
- * from the one the client sent (a new session, a changed id) and expired after {@code
- * invalidate()}.
+ * <p>The cookie follows the value the client holds: it is set when the value the repository
+ * answered for the stored session (its id, or for a versioning store the id and the version)
+ * differs from the one the client sent (a new session, a changed id, a new version) and expired
+ * after {@code invalidate()}.
  *
  * <p>Not API. Thread-safe: one lock guards the state (a request may hand its session to other
  * threads); store calls run under it, so a request's own threads see its writes in order.

@@ -72,6 +72,16 @@ class NearCacheTest {
   }
 
   @Test
+  void aCopyOlderThanTheMaxAgeIsServedAgainOnceReadAgainAtTheSameVersion() {
+    cache.install("k", cache.begin("k"), Map.of("f", "1"), 1);
+    nanos.addAndGet(1_000);
+    assertThat(cache.get("k")).isNull();
+
+    assertThat(cache.install("k", cache.begin("k"), Map.of("f", "1"), 1)).isTrue();
+    assertThat(cache.get("k")).containsEntry("f", "1");
+  }
+
+  @Test
   void staysWithinItsBound() {
     for (int i = 0; i < 1_000; i++) {
       cache.install("k" + i, cache.begin("k" + i), Map.of(), 1);

@@ -94,8 +94,9 @@ public class SessionBenchApp {
   static class ScalestackStore {
 
     @Bean(destroyMethod = "close")
-    RedisSessionRepository sessionRepository(@Value("${redis-uri}") String redisUri) {
-      return RedisSessionRepository.create(redisUri);
+    RedisSessionRepository sessionRepository(@Value("${redis-uri}") String redisUri,
+        @Value("${near-cache-sessions:10000}") int nearCacheSessions) {
+      return RedisSessionRepository.builder(redisUri).nearCache(nearCacheSessions).build();
     }
 
     @Bean
