@@ -134,6 +134,10 @@ jar=$here/app/target/session-bench-app.jar
 if [ "$BUILD" = 1 ]; then
   say "building the session module and the benchmark app (./mvnw -f benchmarks/session/pom.xml package -pl :scalestack-session-bench-app -am, tests skipped) …"
   export JAVA_HOME=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$java_bin")")")}
+  # From scratch: Spring Boot's repackage, given the jar it repackaged last time (the jar plugin
+  # leaves an up-to-date jar alone), keeps that jar's nested scalestack-session rather than the
+  # one just built, so a changed session module would go unmeasured.
+  rm -rf "$here/app/target"
   (cd "$root" && timeout --foreground -k 10 "$BUILD_TIMEOUT" ./mvnw -B -ntp -DskipTests -f benchmarks/session/pom.xml \
     package -pl :scalestack-session-bench-app -am) >"$tmp/build.log" 2>&1 \
     || { grep -E '\[ERROR\]' "$tmp/build.log" | head -40 >&2; die "build failed (full output in $tmp/build.log)"; }

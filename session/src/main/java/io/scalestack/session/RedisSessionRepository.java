@@ -37,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -224,7 +225,8 @@ public final class RedisSessionRepository implements SessionRepository {
 
   private final ReentrantLock lock = new ReentrantLock();
   private volatile StatefulRedisConnection<String, String> connection; // guarded by lock for writes
-  private volatile boolean tracking; // whether connection has CLIENT TRACKING on; set before it
+  // connection, when it has CLIENT TRACKING on (else null); set before connection
+  private volatile StatefulRedisConnection<String, String> trackedConnection;
   private CompletableFuture<StatefulRedisConnection<String, String>> connecting; // guarded by lock
   private boolean closed; // guarded by lock
 
@@ -359,11 +361,11 @@ public final class RedisSessionRepository implements SessionRepository {
     }
     boolean caching = connectedForCaching("EVALSHA (find)");
     long generation = caching ? nearCache.begin(key) : 0;
-    List<String> pairs = call("EVALSHA (find)", commands -> FIND_FOR_REQUEST.runForStrings(commands,
-        new String[] {key}, Long.toString(now.toEpochMilli()),
+    List<String> pairs = uncachedOnFailure(key, () -> call("EVALSHA (find)", commands -> FIND_FOR_REQUEST.runForStrings(
+        commands, new String[] {key}, Long.toString(now.toEpochMilli()),
         Long.toString(SessionData.MIN_ACCESS_RECORDING_MILLIS),
         Long.toString(SessionData.ACCESS_RECORDING_PER_MILLE),
-        Long.toString(SessionData.MAX_ACCESS_RECORDING_PER_MILLE), caching ? "1" : "0"));
+        Long.toString(SessionData.MAX_ACCESS_RECORDING_PER_MILLE), caching ? "1" : "0")));
     if (pairs.isEmpty()) {
       forgetCopy(key); // gone, or expired and deleted by the script: our own DEL is not pushed to us
       return Optional.empty();
@@ -417,7 +419,7 @@ public final class RedisSessionRepository implements SessionRepository {
   /** Whether the current connection is open and tracked, so that copies read over it stay valid. */
   private boolean cachingConnection() {
     StatefulRedisConnection<String, String> open = connection;
-    return nearCache != null && tracking && open != null && open.isOpen();
+    return nearCache != null && open != null && open == trackedConnection && open.isOpen();
   }
 
   private static Map<String, String> hashOf(List<String> pairs) {
@@ -480,8 +482,8 @@ public final class RedisSessionRepository implements SessionRepository {
     args.add(Integer.toString(deletes.size()));
     args.addAll(deletes);
     args.addAll(sets);
-    List<String> written = call("EVALSHA (save)", commands -> acknowledged("EVALSHA (save)", commands,
-        SAVE.runForStrings(commands, new String[] {key}, args.toArray(String[]::new))));
+    List<String> written = uncachedOnFailure(key, () -> call("EVALSHA (save)", commands -> acknowledged(
+        "EVALSHA (save)", commands, SAVE.runForStrings(commands, new String[] {key}, args.toArray(String[]::new)))));
     String cookieValue = session.id();
     if (caching && written.size() > 1) {
       Map<String, String> hash = hashOf(written);
@@ -571,6 +573,19 @@ public final class RedisSessionRepository implements SessionRepository {
       });
     }
     return Optional.of(newId);
+  }
+
+  /*
+   * A script that failed (timeout, lost reply, WAIT not satisfied) may still have changed the key,
+   * and our own changes are not pushed back to us (NOLOOP): the copy goes.
+   */
+  private <T> T uncachedOnFailure(String key, Supplier<T> command) {
+    try {
+      return command.get();
+    } catch (RuntimeException e) {
+      forgetCopy(key);
+      throw e;
+    }
   }
 
   /*
@@ -881,7 +896,7 @@ public final class RedisSessionRepository implements SessionRepository {
         if (nearCache != null) {
           nearCache.clear(); // copies from an earlier connection are not tracked by this one
         }
-        tracking = tracks;
+        trackedConnection = tracks ? opened : null;
         connection = opened;
       }
     } finally {
