@@ -1,0 +1,17 @@
+package io.scalestack.data;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * Work done with a connection of a {@link ReplicationGroup} node. The connection belongs to the
+ * group: do not close it or keep it after returning.
+ *
+ * @param <T> the result
+ */
+@FunctionalInterface
+public interface SqlWork<T> {
+
+  /** Does the work on {@code connection} and returns its result. */
+  T run(Connection connection) throws SQLException;
+}
