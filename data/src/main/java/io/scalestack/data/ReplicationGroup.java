@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.scalestack.data.internal.LagMonitor;
 import io.scalestack.data.internal.NodePool;
@@ -65,7 +66,9 @@ import org.slf4j.LoggerFactory;
  * <p>Metrics (when a registry is given): {@code scalestack.data.reads} (tags {@code group},
  * {@code served_by} = primary or replica, {@code reason}), {@code scalestack.data.writes}
  * ({@code group}, {@code outcome}), {@code scalestack.data.replica.lag} (seconds, per replica),
- * {@code scalestack.data.replica.in.rotation} (0 or 1), and HikariCP's pool metrics.
+ * {@code scalestack.data.replica.in.rotation} (0 or 1), {@code scalestack.data.read.catch.up} (seconds
+ * a read spent on a replica that had not replayed its token yet), {@code scalestack.data.writes.waiting}
+ * and HikariCP's pool metrics.
  *
  * <p>Thread-safe. Close it to stop the monitor and close the pools.
  */
@@ -87,6 +90,7 @@ public final class ReplicationGroup implements AutoCloseable {
   private final long connectionTimeoutMillis;
   private final long maxLagMillis;
   private final long catchUpWaitMillis;
+  private final long pollIntervalMillis;
   private final long switchTimeoutMillis;
   private final int probeTimeoutMillis;
   private final Clock clock;
@@ -108,6 +112,7 @@ public final class ReplicationGroup implements AutoCloseable {
   private final Counter primaryReadsBehind;
   private final Counter writesCommitted;
   private final Counter writesFailed;
+  private final Timer catchUpWaits;
 
   /** The current nodes; immutable, replaced as a whole. */
   private record Nodes(Topology topology, NodePool primary, List<NodePool> replicas, long version,
@@ -121,6 +126,7 @@ public final class ReplicationGroup implements AutoCloseable {
     this.connectionTimeoutMillis = builder.connectionTimeoutMillis;
     this.maxLagMillis = builder.maxLagMillis;
     this.catchUpWaitMillis = builder.catchUpWaitMillis;
+    this.pollIntervalMillis = builder.pollIntervalMillis;
     this.switchTimeoutMillis = builder.switchTimeoutMillis;
     this.probeTimeoutMillis = (int) builder.probeTimeoutMillis;
     this.clock = builder.clock;
@@ -140,6 +146,9 @@ public final class ReplicationGroup implements AutoCloseable {
         .description("write transactions").register(registry);
     writesFailed = Counter.builder("scalestack.data.writes").tag("group", name).tag("outcome", "failed")
         .description("write transactions").register(registry);
+    catchUpWaits = Timer.builder("scalestack.data.read.catch.up").tag("group", name)
+        .description("time a read with a token spent asking a replica that had not replayed it yet")
+        .register(registry);
     Gauge.builder("scalestack.data.writes.waiting", waitingForPrimary, AtomicInteger::get).tag("group", name)
         .description("writes waiting for a primary (topology switch)").register(registry);
 
@@ -266,8 +275,8 @@ public final class ReplicationGroup implements AutoCloseable {
       }
       anyInRotation = true;
       boolean behind = Long.compareUnsigned(replica.replayLsn(), need) < 0;
-      if (behind && replica.lagMillis() > catchUpWaitMillis) {
-        continue; // too far behind to catch up within the wait
+      if (behind && replica.lagMillis() > catchUpWaitMillis + pollIntervalMillis) {
+        continue; // too far behind to catch up within the wait (the lag is known to a poll interval)
       }
       try (Connection connection = replica.connection()) {
         if (behind && !caughtUp(connection, replica, need)) {
@@ -291,7 +300,8 @@ public final class ReplicationGroup implements AutoCloseable {
 
   /** Whether the replica replays {@code need} within the catch-up wait, asked on the connection itself. */
   private boolean caughtUp(Connection connection, NodePool replica, long need) throws SQLException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(catchUpWaitMillis);
+    long started = System.nanoTime();
+    long deadline = started + TimeUnit.MILLISECONDS.toNanos(catchUpWaitMillis);
     try (PreparedStatement statement = connection.prepareStatement(REPLAY_POSITION)) {
       while (true) {
         try (ResultSet rows = statement.executeQuery()) {
@@ -310,6 +320,8 @@ public final class ReplicationGroup implements AutoCloseable {
         }
         LockSupport.parkNanos(CATCH_UP_POLL_NANOS);
       }
+    } finally {
+      catchUpWaits.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
     }
   }
 

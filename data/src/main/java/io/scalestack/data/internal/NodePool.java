@@ -35,7 +35,8 @@ public final class NodePool implements AutoCloseable {
   private Connection probeConnection;
 
   private volatile boolean inRotation;
-  private volatile String reason = "not probed yet";
+  private static final String NOT_PROBED = "not probed yet";
+  private volatile String reason = NOT_PROBED;
   private volatile long replayLsn;
   private volatile long lagMillis = -1;
   private volatile long lastAnswerMillis;
@@ -146,9 +147,14 @@ public final class NodePool implements AutoCloseable {
     }
   }
 
-  /** The read path saw this node fail: out of rotation until a probe that starts later succeeds. */
+  /**
+   * The read path saw this node fail: out of rotation until a probe that starts later succeeds.
+   * The known replay position is forgotten: a standby that restarts after a crash replays again
+   * from its last restartpoint, so it may be behind what it reported before.
+   */
   public synchronized void markFailed(long nowMillis, SQLException e) {
     failedAtMillis = nowMillis;
+    replayLsn = 0;
     setRotation(false, "failed a read: " + e.getMessage());
   }
 
@@ -159,9 +165,8 @@ public final class NodePool implements AutoCloseable {
   public synchronized void applyProbe(long sentMillis, long answeredMillis, long replay, boolean inRecovery,
       long lag, long maxLagMillis) {
     lastAnswerMillis = answeredMillis;
-    if (replay != -1) {
-      observeReplay(replay);
-    }
+    // the server's own answer, even if lower than what we knew (see markFailed)
+    replayLsn = replay == -1 ? 0 : replay;
     lagMillis = replay == -1 ? -1 : lag;
     if (sentMillis <= failedAtMillis) {
       return; // this answer may predate the failure the read path saw
@@ -179,6 +184,7 @@ public final class NodePool implements AutoCloseable {
 
   /** A probe failed or timed out. */
   public synchronized void applyProbeFailure(Exception e) {
+    replayLsn = 0;
     setRotation(false, "probe failed: " + e.getMessage());
   }
 
@@ -192,7 +198,7 @@ public final class NodePool implements AutoCloseable {
   private void setRotation(boolean in, String why) {
     if (in != inRotation) {
       if (in) {
-        log.info("replica {} back in rotation (lag {} ms)", node, lagMillis);
+        log.info("replica {} {} rotation (lag {} ms)", node, reason.equals(NOT_PROBED) ? "in" : "back in", lagMillis);
       } else {
         log.warn("replica {} out of rotation: {}", node, why);
       }
