@@ -33,6 +33,10 @@ class ReadYourWritesWithDelayedReplicasTest {
   @Test
   void readYourWritesHoldsForAThousandPairsWhileReplicasAreDelayed() throws SQLException {
     WritesThenReads.createTable(cluster, "counter_delayed", 10);
+    for (var replica : cluster.replicas) { // 2 s later, for the tokenless read at the end
+      await().atMost(Duration.ofSeconds(15)).until(() -> "t".equals(
+          TestCluster.query(replica, "SELECT to_regclass('counter_delayed') IS NOT NULL")));
+    }
     // A lag bound far above the delay keeps both replicas in rotation: only the token keeps reads fresh.
     try (ReplicationGroup group = cluster.group().maxLagMillis(60_000).build()) {
       await().atMost(Duration.ofSeconds(15))
