@@ -59,9 +59,11 @@ import org.slf4j.LoggerFactory;
  * <p><b>Topology changes.</b> {@link #updateTopology(Topology)} replaces the nodes at runtime
  * (after a failover, or to add and remove replicas); pools of nodes that stay in the same role are
  * kept. {@link #suspendWrites()} makes writes (and primary reads) wait, up to
- * {@code switchTimeoutMillis}, for the next topology; a write that cannot get a connection to the
- * primary waits the same way for a new topology before it fails. A write whose commit outcome is
- * unknown (connection lost during commit) is never retried.
+ * {@code switchTimeoutMillis}, for the next topology; a write whose primary fails before its
+ * COMMIT (no connection, or the connection dies while the work runs) waits the same way and runs
+ * again on the new primary. A write whose commit outcome is unknown (connection lost during the
+ * COMMIT) is never run again. The group does not detect a dead primary by itself: a failover
+ * orchestrator promotes a replica and calls {@link #updateTopology(Topology)}.
  *
  * <p>Metrics (when a registry is given): {@code scalestack.data.reads} (tags {@code group},
  * {@code served_by} = primary or replica, {@code reason}), {@code scalestack.data.writes}
@@ -82,6 +84,8 @@ public final class ReplicationGroup implements AutoCloseable {
   private static final long SHORT_PAGE_HEADER = 24;
   private static final long LONG_PAGE_HEADER = 40;
   private static final long CATCH_UP_POLL_NANOS = 200_000;
+  /** SQLSTATE 08007: the connection failed during COMMIT; never retried. */
+  private static final String TRANSACTION_RESOLUTION_UNKNOWN = "08007";
 
   private final String name;
   private final String user;
@@ -198,7 +202,11 @@ public final class ReplicationGroup implements AutoCloseable {
   /**
    * Runs {@code work} in a transaction on the primary, commits, and advances {@code token} to the
    * commit's WAL position. On an exception the transaction is rolled back and the exception
-   * rethrown; the token is unchanged.
+   * rethrown; the token is unchanged. If the primary fails before the COMMIT is sent (nothing is
+   * committed then), the work runs again, from the start, on the primary of the next topology
+   * (waiting up to {@code switchTimeoutMillis} for it): keep side effects outside the database out
+   * of the work. If the connection fails during the COMMIT the outcome is unknown and the write
+   * fails with SQLSTATE 08007; it is never run again.
    *
    * @throws SQLException from the work or the commit, or a {@link SQLTransientConnectionException}
    *     if no primary could be reached within {@code switchTimeoutMillis}
@@ -211,21 +219,35 @@ public final class ReplicationGroup implements AutoCloseable {
       T result;
       try {
         result = work.run(connection);
-        connection.commit();
       } catch (SQLException | RuntimeException | Error e) {
         writesFailed.increment();
-        try {
-          connection.rollback();
-        } catch (SQLException rollback) {
-          e.addSuppressed(rollback);
+        rollback(connection, e);
+        throw e; // not committed: onPrimary may run it again on a new primary
+      }
+      try {
+        connection.commit();
+      } catch (SQLException e) {
+        writesFailed.increment();
+        if (!SqlStates.isNodeFailure(e)) {
+          rollback(connection, e);
+          throw e; // the server refused the commit (serialization failure, deferred constraint, ...)
         }
-        throw e;
+        throw new SQLException("group " + name + ": the connection to the primary failed during COMMIT; the"
+            + " transaction may or may not have committed", TRANSACTION_RESOLUTION_UNKNOWN, e);
       }
       writesCommitted.increment();
       connection.setAutoCommit(true);
       token.advanceTo(commitPosition(connection));
       return result;
-    }, false);
+    });
+  }
+
+  private static void rollback(Connection connection, Throwable failure) {
+    try {
+      connection.rollback();
+    } catch (SQLException rollback) {
+      failure.addSuppressed(rollback);
+    }
   }
 
   /**
@@ -293,7 +315,7 @@ public final class ReplicationGroup implements AutoCloseable {
         log.debug("group {}: read on {} failed; trying another node", name, replica, e);
       }
     }
-    T result = onPrimary(work, true);
+    T result = onPrimary(work);
     (anyInRotation ? primaryReadsBehind : primaryReadsNoReplica).increment();
     return result;
   }
@@ -326,11 +348,11 @@ public final class ReplicationGroup implements AutoCloseable {
   }
 
   /**
-   * Runs {@code work} on the primary; while writes are suspended, or the primary cannot be reached,
-   * waits up to {@code switchTimeoutMillis} for a new topology. A failure after the work started is
-   * retried only when {@code retryAfterStart} (reads).
+   * Runs {@code work} on the primary; while writes are suspended, or the primary cannot be reached
+   * (before the work starts, or while it runs, but never during a COMMIT), waits up to
+   * {@code switchTimeoutMillis} for a new topology and runs it there.
    */
-  private <T> T onPrimary(SqlWork<T> work, boolean retryAfterStart) throws SQLException {
+  private <T> T onPrimary(SqlWork<T> work) throws SQLException {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(switchTimeoutMillis);
     while (true) {
       Nodes current = awaitWritable(deadline);
@@ -346,9 +368,12 @@ public final class ReplicationGroup implements AutoCloseable {
       try (connection) {
         return work.run(connection);
       } catch (SQLException e) {
-        if (!retryAfterStart || !SqlStates.isNodeFailure(e) || !awaitNewTopology(current, deadline)) {
+        if (TRANSACTION_RESOLUTION_UNKNOWN.equals(e.getSQLState()) || !SqlStates.isNodeFailure(e)
+            || !awaitNewTopology(current, deadline)) {
           throw e;
         }
+        log.info("group {}: the primary failed; running the work again on the new primary {}", name,
+            nodes.primary().node());
       }
     }
   }

@@ -380,6 +380,34 @@ public final class PostgresServer implements AutoCloseable {
   }
 
   /**
+   * Promotes this running replica to a primary ({@code pg_promote}, waiting up to the startup
+   * timeout): it leaves recovery, takes writes on a new timeline and stays a primary across
+   * restarts ({@code standby.signal} is gone). Its old primary is not told; fencing it is the
+   * caller's business.
+   *
+   * @throws IllegalStateException if this server is not a running replica
+   * @throws EngineException if the promotion does not finish in time
+   */
+  public void promote() {
+    if (replicaOf == null || !isRunning()) {
+      throw new IllegalStateException("promote: " + this + " (expected: a running replica)");
+    }
+    try (Connection connection = connect(address(), "postgres");
+        PreparedStatement promote = connection.prepareStatement("SELECT pg_promote(true, ?)")) {
+      promote.setInt(1, (int) Math.min(Integer.MAX_VALUE, Math.max(1, startupTimeout.toSeconds())));
+      try (ResultSet rows = promote.executeQuery()) {
+        if (!rows.next() || !rows.getBoolean(1)) {
+          throw new EngineException("replica " + jdbcUrl() + " did not finish promotion within " + startupTimeout
+              + LogTail.forMessage(logFile, 0));
+        }
+      }
+      log.info("PostgreSQL replica {} promoted to primary", jdbcUrl());
+    } catch (SQLException e) {
+      throw new EngineException("cannot promote " + jdbcUrl() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
    * Drops this replica's replication slot on its primary (which must be running), so the primary
    * no longer keeps WAL for it. For a replica that is closed and will not come back; a replica that
    * is running keeps its slot active and the call fails.

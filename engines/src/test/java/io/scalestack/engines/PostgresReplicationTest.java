@@ -75,6 +75,26 @@ class PostgresReplicationTest {
   }
 
   @Test
+  void aPromotedReplicaTakesWritesAndStaysAPrimaryAfterARestart() throws Exception {
+    try (PostgresServer primary = builder("pg-old-primary").build().start();
+        PostgresServer replica = builder("pg-promoted").replicaOf(primary).build().start()) {
+      assertThatThrownBy(primary::promote)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageEndingWith("(expected: a running replica)");
+      primary.kill();
+
+      replica.promote();
+
+      assertThat(query(replica, "SELECT pg_is_in_recovery()")).isEqualTo("f");
+      execute(replica, "CREATE TABLE after_failover AS SELECT 1 AS id");
+      replica.close();
+      replica.start();
+      assertThat(query(replica, "SELECT pg_is_in_recovery()")).isEqualTo("f");
+      assertThat(query(replica, "SELECT count(*) FROM after_failover")).isEqualTo("1");
+    }
+  }
+
+  @Test
   void aSynchronousCommitWaitsUntilANamedStandbyHasItsWal() throws Exception {
     try (PostgresServer primary = builder("pg-sync-primary").synchronousStandbyNames("ANY 1 (sync_standby)")
         .build().start()) {
