@@ -7,23 +7,18 @@ import java.util.Objects;
  * URL ({@code jdbc:postgresql://host:port/database}). Two nodes are equal when name and URL are.
  *
  * <p>Immutable and thread-safe.
+ *
+ * @param name the node's name: not blank, no white space
+ * @param jdbcUrl the node's JDBC URL
  */
-public final class DataNode {
-
-  private final String name;
-  private final String jdbcUrl;
-
-  private DataNode(String name, String jdbcUrl) {
-    this.name = name;
-    this.jdbcUrl = jdbcUrl;
-  }
+public record DataNode(String name, String jdbcUrl) {
 
   /**
    * A node.
    *
    * @throws IllegalArgumentException if the name is blank or the URL is not a PostgreSQL JDBC URL
    */
-  public static DataNode of(String name, String jdbcUrl) {
+  public DataNode {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(jdbcUrl, "jdbcUrl");
     if (name.isBlank() || name.chars().anyMatch(Character::isWhitespace)) {
@@ -32,27 +27,11 @@ public final class DataNode {
     if (!jdbcUrl.startsWith("jdbc:postgresql://")) {
       throw new IllegalArgumentException("jdbcUrl: '" + jdbcUrl + "' (expected: jdbc:postgresql://host:port/database)");
     }
+  }
+
+  /** The same as the constructor. */
+  public static DataNode of(String name, String jdbcUrl) {
     return new DataNode(name, jdbcUrl);
-  }
-
-  /** The node's name. */
-  public String name() {
-    return name;
-  }
-
-  /** The node's JDBC URL. */
-  public String jdbcUrl() {
-    return jdbcUrl;
-  }
-
-  @Override
-  public boolean equals(Object other) {
-    return other instanceof DataNode node && node.name.equals(name) && node.jdbcUrl.equals(jdbcUrl);
-  }
-
-  @Override
-  public int hashCode() {
-    return name.hashCode() * 31 + jdbcUrl.hashCode();
   }
 
   @Override

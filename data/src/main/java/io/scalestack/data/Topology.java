@@ -10,60 +10,32 @@ import java.util.Set;
  * that serve reads. A shard is one more group with its own topology.
  *
  * <p>Immutable and thread-safe.
+ *
+ * @param primary the node that takes writes
+ * @param replicas the nodes that serve reads, in no particular order; may be empty
  */
-public final class Topology {
-
-  private final DataNode primary;
-  private final List<DataNode> replicas;
-
-  private Topology(DataNode primary, List<DataNode> replicas) {
-    this.primary = primary;
-    this.replicas = replicas;
-  }
+public record Topology(DataNode primary, List<DataNode> replicas) {
 
   /**
-   * A topology; the replicas may be none.
+   * A topology; the replicas are copied.
    *
    * @throws IllegalArgumentException if two nodes share a name or a URL
    */
-  public static Topology of(DataNode primary, List<DataNode> replicas) {
+  public Topology {
     Objects.requireNonNull(primary, "primary");
-    List<DataNode> copy = List.copyOf(Objects.requireNonNull(replicas, "replicas"));
-    Set<String> names = new HashSet<>();
-    Set<String> urls = new HashSet<>();
-    names.add(primary.name());
-    urls.add(primary.jdbcUrl());
-    for (DataNode replica : copy) {
+    replicas = List.copyOf(Objects.requireNonNull(replicas, "replicas"));
+    Set<String> names = new HashSet<>(Set.of(primary.name()));
+    Set<String> urls = new HashSet<>(Set.of(primary.jdbcUrl()));
+    for (DataNode replica : replicas) {
       if (!names.add(replica.name()) || !urls.add(replica.jdbcUrl())) {
-        throw new IllegalArgumentException("replicas: " + copy + " (expected: names and URLs distinct from each"
+        throw new IllegalArgumentException("replicas: " + replicas + " (expected: names and URLs distinct from each"
             + " other and from the primary " + primary + ")");
       }
     }
-    return new Topology(primary, copy);
   }
 
-  /** The node that takes writes. */
-  public DataNode primary() {
-    return primary;
-  }
-
-  /** The nodes that serve reads, in no particular order; may be empty. */
-  public List<DataNode> replicas() {
-    return replicas;
-  }
-
-  @Override
-  public boolean equals(Object other) {
-    return other instanceof Topology topology && topology.primary.equals(primary) && topology.replicas.equals(replicas);
-  }
-
-  @Override
-  public int hashCode() {
-    return primary.hashCode() * 31 + replicas.hashCode();
-  }
-
-  @Override
-  public String toString() {
-    return "Topology{primary=" + primary + ", replicas=" + replicas + "}";
+  /** The same as the constructor. */
+  public static Topology of(DataNode primary, List<DataNode> replicas) {
+    return new Topology(primary, replicas);
   }
 }

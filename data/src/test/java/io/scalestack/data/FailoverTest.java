@@ -11,26 +11,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A primary with one replica; the test kills the primary, so the cluster is its own. */
 class FailoverTest {
 
-  private static TestCluster cluster;
-
-  @BeforeAll
-  static void startCluster() {
-    cluster = TestCluster.start("failover", 1, Map.of());
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+  @RegisterExtension
+  static final TestCluster cluster = new TestCluster("failover", 1, Map.of());
 
   private static long insert(ReplicationGroup group, ConsistencyToken token, String name) throws SQLException {
     return group.write(token, connection -> {

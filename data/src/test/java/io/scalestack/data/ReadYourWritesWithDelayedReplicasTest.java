@@ -9,26 +9,14 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Two replicas that apply every commit 2 s late ({@code recovery_min_apply_delay}). */
 class ReadYourWritesWithDelayedReplicasTest {
 
-  private static TestCluster cluster;
-
-  @BeforeAll
-  static void startCluster() {
-    cluster = TestCluster.start("delayed", 2, Map.of("recovery_min_apply_delay", "2s"));
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+  @RegisterExtension
+  static final TestCluster cluster = new TestCluster("delayed", 2, Map.of("recovery_min_apply_delay", "2s"));
 
   @Test
   void readYourWritesHoldsForAThousandPairsWhileReplicasAreDelayed() throws SQLException {

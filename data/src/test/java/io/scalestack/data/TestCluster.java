@@ -10,28 +10,48 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** A real PostgreSQL primary with streaming replicas for one test class, and SQL helpers. */
-final class TestCluster implements AutoCloseable {
+/**
+ * A real PostgreSQL primary with streaming replicas for one test class, started before its first
+ * test and stopped after its last ({@code @RegisterExtension static final TestCluster cluster}),
+ * and SQL helpers.
+ */
+final class TestCluster implements BeforeAllCallback, AfterAllCallback {
 
-  final PostgresServer primary;
-  final List<PostgresServer> replicas;
+  private final String name;
+  private final int replicaCount;
+  private final Map<String, String> replicaSettings;
+  PostgresServer primary;
+  List<PostgresServer> replicas = List.of();
 
-  private TestCluster(PostgresServer primary, List<PostgresServer> replicas) {
-    this.primary = primary;
-    this.replicas = replicas;
+  TestCluster(String name, int replicaCount, Map<String, String> replicaSettings) {
+    this.name = name;
+    this.replicaCount = replicaCount;
+    this.replicaSettings = replicaSettings;
   }
 
-  static TestCluster start(String name, int replicaCount, Map<String, String> replicaSettings) {
-    PostgresServer primary = TestEngines.postgresBuilder(name + "-primary").build().start();
-    List<PostgresServer> replicas = new ArrayList<>();
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    primary = TestEngines.postgresBuilder(name + "-primary").build().start();
+    List<PostgresServer> started = new ArrayList<>();
     for (int i = 0; i < replicaCount; i++) {
       PostgresServer.Builder builder = TestEngines.postgresBuilder(name + "-replica" + i)
-          .replicaOf(primary).standbyName(name.replace('-', '_') + "_replica" + i);
+          .replicaOf(primary).standbyName(name + "_replica" + i);
       replicaSettings.forEach(builder::setting);
-      replicas.add(builder.build().start());
+      started.add(builder.build().start());
+      replicas = List.copyOf(started);
     }
-    return new TestCluster(primary, List.copyOf(replicas));
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    replicas.forEach(PostgresServer::close);
+    if (primary != null) {
+      primary.close();
+    }
   }
 
   static DataNode node(String name, PostgresServer server) {
@@ -71,11 +91,5 @@ final class TestCluster implements AutoCloseable {
         ResultSet rows = statement.executeQuery(sql)) {
       return rows.next() ? rows.getString(1) : null;
     }
-  }
-
-  @Override
-  public void close() {
-    replicas.forEach(PostgresServer::close);
-    primary.close();
   }
 }
