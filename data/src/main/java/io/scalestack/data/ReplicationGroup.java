@@ -354,6 +354,7 @@ public final class ReplicationGroup implements AutoCloseable {
    */
   private <T> T onPrimary(SqlWork<T> work) throws SQLException {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(switchTimeoutMillis);
+    long retriedVersion = -1;
     while (true) {
       Nodes current = awaitWritable(deadline);
       Connection connection;
@@ -368,12 +369,19 @@ public final class ReplicationGroup implements AutoCloseable {
       try (connection) {
         return work.run(connection);
       } catch (SQLException e) {
-        if (TRANSACTION_RESOLUTION_UNKNOWN.equals(e.getSQLState()) || !SqlStates.isNodeFailure(e)
-            || !awaitNewTopology(current, deadline)) {
+        if (TRANSACTION_RESOLUTION_UNKNOWN.equals(e.getSQLState()) || !SqlStates.isNodeFailure(e)) {
           throw e;
         }
-        log.info("group {}: the primary failed; running the work again on the new primary {}", name,
-            nodes.primary().node());
+        if (retriedVersion != current.version()) {
+          // A pooled connection that died with a restarted server: once more with a fresh one.
+          retriedVersion = current.version();
+          log.info("group {}: the connection to the primary {} failed ({}); running the work again", name,
+              current.primary().node(), e.getMessage());
+          continue;
+        }
+        if (!awaitNewTopology(current, deadline)) {
+          throw e;
+        }
       }
     }
   }

@@ -52,7 +52,11 @@ class FailoverTest {
       await().atMost(Duration.ofSeconds(10)).until(() -> group.waitingForPrimary() == 1);
       assertThat(during).isNotDone();
 
-      cluster.replicas.get(0).promote(); // what a failover orchestrator does, then:
+      cluster.replicas.get(0).promote(); // what a failover orchestrator does
+      // a promoted replica takes writes now: it leaves read rotation at the next probe (pgjdbc's multi-host
+      // mode would keep it as a "secondary" for up to 10 s)
+      await().atMost(Duration.ofSeconds(2)).until(() -> !group.replicaStatus().get(0).inRotation());
+      assertThat(group.replicaStatus().get(0).reason()).isEqualTo("not in recovery (promoted?)");
       group.updateTopology(Topology.of(cluster.replicaNode(0), List.of()));
 
       during.get(20, TimeUnit.SECONDS);

@@ -5,7 +5,7 @@ import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientConnectionException;
 
-/** Which failures mean "this node cannot be used now" rather than "this statement is wrong". */
+/** Which failures mean "this node cannot be used now" rather than "this statement is wrong". Stateless. */
 public final class SqlStates {
 
   private SqlStates() {}
