@@ -95,6 +95,7 @@ public final class ReplicationGroup implements AutoCloseable {
   private final long maxLagMillis;
   private final long catchUpWaitMillis;
   private final long pollIntervalMillis;
+  private final int replicaReadTimeoutMillis;
   private final long switchTimeoutMillis;
   private final int probeTimeoutMillis;
   private final Clock clock;
@@ -131,6 +132,7 @@ public final class ReplicationGroup implements AutoCloseable {
     this.maxLagMillis = builder.maxLagMillis;
     this.catchUpWaitMillis = builder.catchUpWaitMillis;
     this.pollIntervalMillis = builder.pollIntervalMillis;
+    this.replicaReadTimeoutMillis = (int) builder.replicaReadTimeoutMillis;
     this.switchTimeoutMillis = builder.switchTimeoutMillis;
     this.probeTimeoutMillis = (int) builder.probeTimeoutMillis;
     this.clock = builder.clock;
@@ -301,6 +303,9 @@ public final class ReplicationGroup implements AutoCloseable {
         continue; // too far behind to catch up within the wait (the lag is known to a poll interval)
       }
       try (Connection connection = replica.connection()) {
+        if (replicaReadTimeoutMillis > 0) {
+          connection.setNetworkTimeout(Runnable::run, replicaReadTimeoutMillis); // HikariCP resets it on return
+        }
         if (behind && !caughtUp(connection, replica, need)) {
           continue;
         }
@@ -557,6 +562,7 @@ public final class ReplicationGroup implements AutoCloseable {
     private long probeTimeoutMillis = 500;
     private long catchUpWaitMillis = 20;
     private long switchTimeoutMillis = 10_000;
+    private long replicaReadTimeoutMillis;
     private Clock clock = Clock.systemUTC();
     private MeterRegistry registry;
     private ScheduledExecutorService scheduler;
@@ -624,10 +630,7 @@ public final class ReplicationGroup implements AutoCloseable {
      * rotation (default 500).
      */
     public Builder probeTimeoutMillis(long millis) {
-      this.probeTimeoutMillis = atLeast("probeTimeoutMillis", millis, 1);
-      if (millis > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException("probeTimeoutMillis: " + millis + " (expected: <= " + Integer.MAX_VALUE + ")");
-      }
+      this.probeTimeoutMillis = intMillis("probeTimeoutMillis", millis, 1);
       return this;
     }
 
@@ -643,6 +646,17 @@ public final class ReplicationGroup implements AutoCloseable {
     /** How long writes wait for a primary during a topology switch (default 10000). */
     public Builder switchTimeoutMillis(long millis) {
       this.switchTimeoutMillis = atLeast("switchTimeoutMillis", millis, 0);
+      return this;
+    }
+
+    /**
+     * How long a read may wait for any one answer from a replica before that replica counts as
+     * failed and the read runs again on another node (default 0: no limit). Without it a read
+     * already running on a replica that hangs (stopped process, lost network) waits for it; new
+     * reads avoid it once the monitor takes it out. Must exceed the slowest read's quiet time.
+     */
+    public Builder replicaReadTimeoutMillis(long millis) {
+      this.replicaReadTimeoutMillis = intMillis("replicaReadTimeoutMillis", millis, 0);
       return this;
     }
 
@@ -668,6 +682,14 @@ public final class ReplicationGroup implements AutoCloseable {
     public Builder executor(java.util.concurrent.Executor executor) {
       this.executor = Objects.requireNonNull(executor, "executor");
       return this;
+    }
+
+    /** A timeout JDBC takes as an int. */
+    private static long intMillis(String name, long value, long minimum) {
+      if (value > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(name + ": " + value + " (expected: <= " + Integer.MAX_VALUE + ")");
+      }
+      return atLeast(name, value, minimum);
     }
 
     private static long atLeast(String name, long value, long minimum) {

@@ -148,54 +148,113 @@ class ReplicationGroupTest {
     }
   }
 
+  /** Reads without a token from four threads until stopped, noting failures and which port served. */
+  private static final class ReadLoad implements AutoCloseable {
+    final AtomicBoolean stop = new AtomicBoolean();
+    final AtomicInteger reads = new AtomicInteger();
+    final ConcurrentLinkedQueue<Long> failuresAtNanos = new ConcurrentLinkedQueue<>();
+    final ConcurrentLinkedQueue<SQLException> failures = new ConcurrentLinkedQueue<>();
+    final Map<Integer, Long> lastReadAtByPort = new ConcurrentHashMap<>();
+    private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+    private final List<CompletableFuture<Void>> readers;
+
+    ReadLoad(ReplicationGroup group) {
+      readers = java.util.stream.IntStream.range(0, 4).mapToObj(i -> CompletableFuture.runAsync(() -> {
+        while (!stop.get()) {
+          try {
+            int port = servingPort(group);
+            lastReadAtByPort.put(port, System.nanoTime());
+            reads.incrementAndGet();
+          } catch (SQLException e) {
+            failuresAtNanos.add(System.nanoTime());
+            failures.add(e);
+          }
+        }
+      }, threads)).toList();
+    }
+
+    /** Lets the readers run until {@code reads} more reads and {@code millis} have passed since {@code sinceNanos}. */
+    void runUntil(int moreReads, long sinceNanos, long millis) {
+      int start = reads.get();
+      await().atMost(Duration.ofSeconds(15)).until(() -> reads.get() - start >= moreReads
+          && System.nanoTime() - sinceNanos > TimeUnit.MILLISECONDS.toNanos(millis));
+    }
+
+    String firstFailure() {
+      return failures.stream().findFirst().map(Throwable::getMessage).orElse("-");
+    }
+
+    @Override
+    public void close() throws Exception {
+      stop.set(true);
+      CompletableFuture.allOf(readers.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+      threads.close();
+    }
+  }
+
   @Test
   void readsKeepSucceedingWhenAReplicaIsKilled() throws Exception {
     PostgresServer victim = cluster.replicas.get(1);
     int victimPort = port(victim);
-    try (ReplicationGroup group = cluster.group().build();
-        ExecutorService readerThreads = Executors.newVirtualThreadPerTaskExecutor()) {
+    try (ReplicationGroup group = cluster.group().build()) {
       awaitAllInRotation(group);
-      AtomicBoolean stop = new AtomicBoolean();
-      AtomicInteger reads = new AtomicInteger();
-      ConcurrentLinkedQueue<Long> failuresAtNanos = new ConcurrentLinkedQueue<>();
-      ConcurrentLinkedQueue<SQLException> failures = new ConcurrentLinkedQueue<>();
-      Map<Integer, Long> lastReadAtByPort = new ConcurrentHashMap<>();
-      List<CompletableFuture<Void>> readers = java.util.stream.IntStream.range(0, 4)
-          .mapToObj(i -> CompletableFuture.runAsync(() -> {
-            while (!stop.get()) {
-              try {
-                int port = servingPort(group);
-                lastReadAtByPort.put(port, System.nanoTime());
-                reads.incrementAndGet();
-              } catch (SQLException e) {
-                failuresAtNanos.add(System.nanoTime());
-                failures.add(e);
-              }
-            }
-          }, readerThreads))
-          .toList();
-      await().atMost(Duration.ofSeconds(10)).until(() -> reads.get() >= 200 && lastReadAtByPort.containsKey(victimPort));
+      long killedAt;
+      int readsAfterKill;
+      ReadLoad load = new ReadLoad(group);
+      try (load) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> load.reads.get() >= 200 && load.lastReadAtByPort.containsKey(victimPort));
+        killedAt = System.nanoTime();
+        int readsBeforeKill = load.reads.get();
+        victim.kill();
+        load.runUntil(500, killedAt, 1500);
+        readsAfterKill = load.reads.get() - readsBeforeKill;
+      }
 
-      long killedAt = System.nanoTime();
-      int readsBeforeKill = reads.get();
-      victim.kill();
-      await().atMost(Duration.ofSeconds(10)).until(() -> reads.get() - readsBeforeKill >= 500
-          && System.nanoTime() - killedAt > TimeUnit.MILLISECONDS.toNanos(1500));
-      stop.set(true);
-      CompletableFuture.allOf(readers.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
-
-      long lastVictimReadMillis = TimeUnit.NANOSECONDS.toMillis(lastReadAtByPort.get(victimPort) - killedAt);
+      long lastVictimReadMillis = TimeUnit.NANOSECONDS.toMillis(load.lastReadAtByPort.get(victimPort) - killedAt);
       System.out.printf("FIGURE kill: %d reads after kill -9, %d failed (%s), victim out of rotation: %s; "
               + "last read served by the victim %d ms after kill() was called (kill() returns once the processes are gone)%n",
-          reads.get() - readsBeforeKill, failures.size(), failures.stream().findFirst().map(Throwable::getMessage).orElse("-"),
-          status(group, 1).reason(), lastVictimReadMillis);
-      assertThat(failuresAtNanos).allSatisfy(at -> assertThat(at - killedAt)
+          readsAfterKill, load.failures.size(), load.firstFailure(), status(group, 1).reason(), lastVictimReadMillis);
+      assertThat(load.failuresAtNanos).allSatisfy(at -> assertThat(at - killedAt)
           .isLessThanOrEqualTo(TimeUnit.SECONDS.toNanos(1)));
       assertThat(status(group, 1).inRotation()).isFalse();
 
       victim.start(); // crash recovery over its own data directory, as a standby again
       await().atMost(Duration.ofSeconds(10)).until(() -> status(group, 1).inRotation());
       await().atMost(Duration.ofSeconds(10)).until(() -> servingPort(group) == victimPort);
+    }
+  }
+
+  private static void signalAll(PostgresServer server, String signal) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of("kill", "-" + signal, Long.toString(server.pid())));
+    ProcessHandle.of(server.pid()).orElseThrow().descendants().forEach(p -> command.add(Long.toString(p.pid())));
+    assertThat(new ProcessBuilder(command).inheritIO().start().waitFor()).isZero();
+  }
+
+  @Test
+  void readsKeepSucceedingWhenAReplicaHangs() throws Exception {
+    PostgresServer victim = cluster.replicas.get(0);
+    int victimPort = port(victim);
+    try (ReplicationGroup group = cluster.group().replicaReadTimeoutMillis(300).build()) {
+      awaitAllInRotation(group);
+      long stoppedAt;
+      ReadLoad load = new ReadLoad(group);
+      try (load) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> load.reads.get() >= 200 && load.lastReadAtByPort.containsKey(victimPort));
+        stoppedAt = System.nanoTime();
+        signalAll(victim, "STOP");
+        try {
+          load.runUntil(500, stoppedAt, 1500);
+          await().atMost(Duration.ofSeconds(5)).until(() -> !status(group, 0).inRotation());
+        } finally {
+          signalAll(victim, "CONT");
+        }
+      }
+
+      System.out.printf("FIGURE hang: %d reads while a replica was stopped (SIGSTOP), %d failed (%s), victim: %s%n",
+          load.reads.get(), load.failures.size(), load.firstFailure(), status(group, 0).reason());
+      assertThat(load.failuresAtNanos).allSatisfy(at -> assertThat(at - stoppedAt)
+          .isLessThanOrEqualTo(TimeUnit.SECONDS.toNanos(1)));
+      await().atMost(Duration.ofSeconds(10)).until(() -> status(group, 0).inRotation());
     }
   }
 
