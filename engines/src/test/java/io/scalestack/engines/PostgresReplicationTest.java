@@ -39,6 +39,7 @@ class PostgresReplicationTest {
   }
 
   @Test
+  @SuppressWarnings("try") // closing inside try-with-resources is what is tested
   void aReplicaMadeByBaseBackupStreamsWhatThePrimaryCommitsAndCatchesUpAfterARestart() throws Exception {
     try (PostgresServer primary = builder("pg-primary").database("photos").build().start()) {
       execute(primary, "CREATE TABLE photo (id int PRIMARY KEY)");
@@ -75,6 +76,7 @@ class PostgresReplicationTest {
   }
 
   @Test
+  @SuppressWarnings("try") // closing inside try-with-resources is what is tested
   void aPromotedReplicaTakesWritesAndStaysAPrimaryAfterARestart() throws Exception {
     try (PostgresServer primary = builder("pg-old-primary").build().start();
         PostgresServer replica = builder("pg-promoted").replicaOf(primary).build().start()) {
