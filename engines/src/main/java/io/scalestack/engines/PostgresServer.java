@@ -1,5 +1,6 @@
 package io.scalestack.engines;
 
+import io.scalestack.engines.internal.ClusterCopy;
 import io.scalestack.engines.internal.Directories;
 import io.scalestack.engines.internal.EngineCache;
 import io.scalestack.engines.internal.FreePorts;
@@ -21,7 +22,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.locks.ReentrantLock;
@@ -45,6 +49,21 @@ import org.slf4j.LoggerFactory;
  * data directory must be traversable by it — {@link #start()} checks this first and names the
  * directory that is not. The engine's output is appended to its log file, never to this JVM's
  * stdout. The child dies with the JVM (see {@link ChildProcesses}).
+ *
+ * <p><b>Replication.</b> A server built with {@link Builder#replicaOf(PostgresServer)} is a streaming
+ * replica (hot standby) of that running primary: its first {@link #start()} makes a physical base
+ * backup of the primary instead of running initdb (the low-level API: {@code pg_backup_start},
+ * a copy of the primary's files, {@code pg_backup_stop}, its {@code backup_label}), after creating
+ * a physical replication slot named {@link #standbyName()} on the primary so the primary keeps the
+ * WAL the replica has not received yet; it writes {@code standby.signal} and
+ * {@code primary_conninfo}/{@code primary_slot_name} into the copy's {@code postgresql.auto.conf}
+ * (as {@code pg_basebackup -R} does), so the replica restarts over its own data directory without
+ * the primary object. The primary needs nothing special: PostgreSQL 16's defaults are
+ * {@code wal_level=replica}, {@code max_wal_senders=10}, {@code max_replication_slots=10} and
+ * {@code hot_standby=on}; synchronous replication is {@link Builder#synchronousStandbyNames(String)},
+ * any other server setting {@link Builder#setting(String, String)}. The slot stays on the primary
+ * when a replica is closed (so it can catch up later); {@link #dropReplicationSlot()} removes it
+ * when the replica is gone for good.
  *
  * <p>Thread-safe: {@link #start()}, {@link #close()} and {@link #kill()} are serialized; the
  * accessors may be called from any thread. The server may be started again after it was closed or
@@ -77,6 +96,9 @@ public final class PostgresServer implements AutoCloseable {
   private final String runAsUser;
   private final Duration startupTimeout;
   private final boolean external;
+  private final Map<String, String> settings;
+  private final PostgresServer replicaOf;
+  private final String standbyName;
 
   private final ReentrantLock lock = new ReentrantLock();
   private volatile Process process;
@@ -96,11 +118,17 @@ public final class PostgresServer implements AutoCloseable {
     this.logFile = builder.logFile != null
         ? builder.logFile.toAbsolutePath().normalize()
         : dataDirectory == null ? null : dataDirectory.resolve("postgres.log");
-    this.database = builder.database;
-    this.user = builder.user;
-    this.password = builder.password;
+    this.replicaOf = builder.replicaOf;
+    // a replica is a copy of its primary's cluster: same database, superuser and password
+    this.database = replicaOf != null ? replicaOf.database : builder.database;
+    this.user = replicaOf != null ? replicaOf.user : builder.user;
+    this.password = replicaOf != null ? replicaOf.password : builder.password;
     this.runAsUser = builder.runAsUser;
     this.startupTimeout = builder.startupTimeout;
+    this.settings = Map.copyOf(builder.settings);
+    this.standbyName = builder.standbyName != null ? builder.standbyName
+        : replicaOf == null ? null
+        : "standby_" + HexFormat.of().toHexDigits(dataDirectory.toString().hashCode());
   }
 
   /** A builder with the defaults: {@code 127.0.0.1:15432}, database, user and password {@code scalestack}. */
@@ -158,7 +186,11 @@ public final class PostgresServer implements AutoCloseable {
       }
       Path cluster = dataDirectory.resolve("data");
       if (!Files.isRegularFile(cluster.resolve("PG_VERSION"))) {
-        initdb(install, cluster, runAs);
+        if (replicaOf != null) {
+          baseBackup(cluster);
+        } else {
+          initdb(install, cluster, runAs);
+        }
       }
       prepareCluster(cluster, runAs);
       Path socketDirectory = socketDirectory(runAs);
@@ -196,15 +228,7 @@ public final class PostgresServer implements AutoCloseable {
     Path passwordFile = null;
     long logOffset = LogTail.size(logFile);
     try {
-      if (Files.exists(cluster, LinkOption.NOFOLLOW_LINKS)) {
-        try (var entries = Files.list(cluster)) {
-          if (entries.findAny().isPresent()) {
-            throw new EngineException("data directory " + cluster + " is not empty but holds no PostgreSQL"
-                + " cluster (no PG_VERSION) (expected: a cluster, or an empty or missing directory)");
-          }
-        }
-        Files.delete(cluster);
-      }
+      requireEmptyOrMissing(cluster);
       Directories.deleteRecursively(partial);
       Files.createDirectory(partial, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       passwordFile = Files.createTempFile(dataDirectory, ".initdb-", ".pw",
@@ -258,6 +282,151 @@ public final class PostgresServer implements AutoCloseable {
           log.warn("cannot delete the initdb password file {}", passwordFile, e);
         }
       }
+    }
+  }
+
+  /**
+   * Makes this replica's cluster a physical copy of the running primary's, in a sibling directory
+   * renamed into place when complete (like {@link #initdb}): replication slot first (so the WAL from
+   * the backup's start on is kept), then {@code pg_backup_start(fast)}, the file copy,
+   * {@code pg_backup_stop()} on the same connection, its backup label, and the standby settings.
+   */
+  private void baseBackup(Path cluster) {
+    PostgresServer primary = replicaOf;
+    if (primary.external || !primary.isRunning()) {
+      throw new EngineException("replicaOf: " + primary + " (expected: a primary started by this JVM, to copy)");
+    }
+    Path partial = dataDirectory.resolve("data.basebackup");
+    InetSocketAddress primaryAddress = primary.address();
+    try {
+      requireEmptyOrMissing(cluster);
+      Directories.deleteRecursively(partial);
+      Files.createDirectory(partial, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      log.info("copying the primary {} into {} (base backup, slot {})", primary.jdbcUrl(), cluster, standbyName);
+      try (Connection connection = primary.connect(primaryAddress, "postgres")) {
+        createReplicationSlot(connection);
+        try (PreparedStatement start = connection.prepareStatement("SELECT pg_backup_start(?, true)")) {
+          start.setString(1, "scalestack " + standbyName);
+          start.execute();
+        }
+        // Closing the connection without pg_backup_stop() aborts the backup on the primary.
+        ClusterCopy.copy(primary.dataDirectory.resolve("data"), partial);
+        try (Statement stop = connection.createStatement();
+            ResultSet rows = stop.executeQuery("SELECT labelfile, spcmapfile FROM pg_backup_stop(false)")) {
+          rows.next();
+          Files.writeString(partial.resolve("backup_label"), rows.getString(1), StandardCharsets.UTF_8);
+          String tablespaceMap = rows.getString(2);
+          if (tablespaceMap != null && !tablespaceMap.isEmpty()) {
+            Files.writeString(partial.resolve("tablespace_map"), tablespaceMap, StandardCharsets.UTF_8);
+          }
+        }
+      }
+      Files.createFile(partial.resolve("standby.signal"));
+      String conninfo = "host=" + conninfoValue(primaryAddress.getHostString())
+          + " port=" + primaryAddress.getPort()
+          + " user=" + conninfoValue(user)
+          + " password=" + conninfoValue(password)
+          + " application_name=" + standbyName;
+      Files.writeString(partial.resolve("postgresql.auto.conf"),
+          "# standby settings written by scalestack (base backup of " + primary.jdbcUrl() + ")\n"
+              + "primary_conninfo = '" + conninfo.replace("'", "''") + "'\n"
+              + "primary_slot_name = '" + standbyName + "'\n",
+          StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+      Files.move(partial, cluster, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | SQLException e) {
+      throw new EngineException("cannot copy the primary " + primaryAddress + " into " + cluster + ": " + e, e);
+    }
+  }
+
+  /** (Re)creates the slot {@link #standbyName} on the primary, reserving WAL from now on. */
+  private void createReplicationSlot(Connection primary) throws SQLException {
+    try (PreparedStatement find = primary.prepareStatement(
+        "SELECT active FROM pg_replication_slots WHERE slot_name = ?")) {
+      find.setString(1, standbyName);
+      try (ResultSet rows = find.executeQuery()) {
+        if (rows.next()) {
+          if (rows.getBoolean(1)) {
+            throw new EngineException("standbyName: " + standbyName
+                + " (expected: a name no running standby of " + replicaOf.jdbcUrl() + " uses; its slot is active)");
+          }
+          try (PreparedStatement drop = primary.prepareStatement("SELECT pg_drop_replication_slot(?)")) {
+            drop.setString(1, standbyName);
+            drop.execute();
+          }
+        }
+      }
+    }
+    try (PreparedStatement create = primary.prepareStatement("SELECT pg_create_physical_replication_slot(?, true)")) {
+      create.setString(1, standbyName);
+      create.execute();
+    }
+  }
+
+  /** A libpq connection string value in single quotes (libpq manual, section 34.1.1). */
+  private static String conninfoValue(String value) {
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
+  }
+
+  private static void requireEmptyOrMissing(Path cluster) throws IOException {
+    if (Files.exists(cluster, LinkOption.NOFOLLOW_LINKS)) {
+      try (var entries = Files.list(cluster)) {
+        if (entries.findAny().isPresent()) {
+          throw new EngineException("data directory " + cluster + " is not empty but holds no PostgreSQL"
+              + " cluster (no PG_VERSION) (expected: a cluster, or an empty or missing directory)");
+        }
+      }
+      Files.delete(cluster);
+    }
+  }
+
+  /**
+   * Promotes this running replica to a primary ({@code pg_promote}, waiting up to the startup
+   * timeout): it leaves recovery, takes writes on a new timeline and stays a primary across
+   * restarts ({@code standby.signal} is gone). Its old primary is not told; fencing it is the
+   * caller's business.
+   *
+   * @throws IllegalStateException if this server is not a running replica
+   * @throws EngineException if the promotion does not finish in time
+   */
+  public void promote() {
+    if (replicaOf == null || !isRunning()) {
+      throw new IllegalStateException("promote: " + this + " (expected: a running replica)");
+    }
+    try (Connection connection = connect(address(), "postgres");
+        PreparedStatement promote = connection.prepareStatement("SELECT pg_promote(true, ?)")) {
+      promote.setInt(1, (int) Math.min(Integer.MAX_VALUE, Math.max(1, startupTimeout.toSeconds())));
+      try (ResultSet rows = promote.executeQuery()) {
+        if (!rows.next() || !rows.getBoolean(1)) {
+          throw new EngineException("replica " + jdbcUrl() + " did not finish promotion within " + startupTimeout
+              + LogTail.forMessage(logFile, 0));
+        }
+      }
+      log.info("PostgreSQL replica {} promoted to primary", jdbcUrl());
+    } catch (SQLException e) {
+      throw new EngineException("cannot promote " + jdbcUrl() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Drops this replica's replication slot on its primary (which must be running), so the primary
+   * no longer keeps WAL for it. For a replica that is closed and will not come back; a replica that
+   * is running keeps its slot active and the call fails.
+   *
+   * @throws IllegalStateException if this server is not a replica
+   * @throws EngineException if the slot cannot be dropped
+   */
+  public void dropReplicationSlot() {
+    if (replicaOf == null) {
+      throw new IllegalStateException("dropReplicationSlot: not a replica (expected: built with replicaOf)");
+    }
+    try (Connection connection = replicaOf.connect(replicaOf.address(), "postgres");
+        PreparedStatement drop = connection.prepareStatement(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ?")) {
+      drop.setString(1, standbyName);
+      drop.execute();
+    } catch (SQLException e) {
+      throw new EngineException("cannot drop the replication slot " + standbyName + " on " + replicaOf.jdbcUrl()
+          + ": " + e.getMessage(), e);
     }
   }
 
@@ -316,12 +485,14 @@ public final class PostgresServer implements AutoCloseable {
   private void launch(Path install, Path cluster, Path socketDirectory, int chosenPort, OsUser runAs)
       throws AddressInUse {
     long logOffset = LogTail.size(logFile);
-    ProcessBuilder builder = new ProcessBuilder(List.of(
+    List<String> command = new java.util.ArrayList<>(List.of(
         install.resolve("bin/postgres").toString(),
         "-D", cluster.toString(),
         "-p", Integer.toString(chosenPort),
         "-c", "listen_addresses=" + bindAddress,
-        "-c", "unix_socket_directories=" + socketDirectory))
+        "-c", "unix_socket_directories=" + socketDirectory));
+    settings.forEach((name, value) -> command.addAll(List.of("-c", name + "=" + value)));
+    ProcessBuilder builder = new ProcessBuilder(command)
         .directory(dataDirectory.toFile())
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
@@ -417,6 +588,8 @@ public final class PostgresServer implements AutoCloseable {
         }
       }
       try (Statement create = connection.createStatement()) {
+        // A primary with synchronous standbys would wait for one that may not exist yet.
+        create.execute("SET synchronous_commit = local");
         // database is validated as a plain identifier, so quoting it is enough.
         create.execute("CREATE DATABASE \"" + database + "\"");
         log.info("created database {}", database);
@@ -448,6 +621,20 @@ public final class PostgresServer implements AutoCloseable {
   /** The JDBC URL of the database, for example {@code jdbc:postgresql://127.0.0.1:15432/scalestack}. */
   public String jdbcUrl() {
     return "jdbc:postgresql://" + RedisServer.hostForUri(bindAddress) + ":" + address().getPort() + "/" + database;
+  }
+
+  /**
+   * This replica's name: its {@code application_name} on the primary (what
+   * {@code synchronous_standby_names} and {@code pg_stat_replication} name) and its replication
+   * slot there; null for a primary.
+   */
+  public String standbyName() {
+    return standbyName;
+  }
+
+  /** The primary this server is a replica of, or null. */
+  public PostgresServer replicaOf() {
+    return replicaOf;
   }
 
   /** The user to connect as (the cluster's superuser when this server created it). */
@@ -585,8 +772,64 @@ public final class PostgresServer implements AutoCloseable {
     private String runAsUser = "nobody";
     private Duration startupTimeout = Duration.ofSeconds(60);
     private boolean external;
+    private final Map<String, String> settings = new LinkedHashMap<>();
+    private PostgresServer replicaOf;
+    private String standbyName;
 
     private Builder() {}
+
+    /**
+     * Makes this server a streaming replica (hot standby) of {@code primary}, a server of this JVM
+     * that is running when this one first starts (see the class documentation). Database, user and
+     * password are the primary's; the values set here are ignored.
+     */
+    public Builder replicaOf(PostgresServer primary) {
+      this.replicaOf = Objects.requireNonNull(primary, "replicaOf");
+      return this;
+    }
+
+    /**
+     * A replica's name on its primary: {@code application_name} and replication slot (default
+     * {@code standby_} and a hash of the data directory).
+     */
+    public Builder standbyName(String standbyName) {
+      Objects.requireNonNull(standbyName, "standbyName");
+      if (!standbyName.matches("[a-z_][a-z0-9_]{0,62}")) {
+        // replication slot names allow only lower-case letters, digits and _
+        throw new IllegalArgumentException("standbyName: '" + standbyName
+            + "' (expected: a lower-case letter or _, then up to 62 lower-case letters, digits or _)");
+      }
+      this.standbyName = standbyName;
+      return this;
+    }
+
+    /**
+     * A primary's {@code synchronous_standby_names}, for example {@code ANY 1 (standby_a, standby_b)}:
+     * a commit then returns only when that many of the named standbys have flushed its WAL (see
+     * {@code synchronous_commit}). Default: none, asynchronous replication.
+     */
+    public Builder synchronousStandbyNames(String names) {
+      return setting("synchronous_standby_names", names);
+    }
+
+    /**
+     * A server setting passed as {@code -c name=value} on every start, for example
+     * {@code recovery_min_apply_delay=2s} on a replica. A setting given on the command line cannot
+     * be changed with {@code ALTER SYSTEM}. Later calls for the same name replace earlier ones.
+     */
+    public Builder setting(String name, String value) {
+      Objects.requireNonNull(name, "setting name");
+      Objects.requireNonNull(value, "setting value");
+      if (!name.matches("[a-z_][a-z0-9_.]{0,62}")) {
+        throw new IllegalArgumentException("setting: '" + name + "' (expected: a lower-case PostgreSQL setting name)");
+      }
+      if (value.chars().anyMatch(c -> c == '\n' || c == '\r' || c == 0)) {
+        throw new IllegalArgumentException("setting " + name + ": '" + value.replace("\n", "\\n").replace("\r", "\\r")
+            + "' (expected: a value without line breaks or NUL)");
+      }
+      settings.put(name, value);
+      return this;
+    }
 
     /** The address to listen on (default {@code 127.0.0.1}); in external mode, the server's host. */
     public Builder bindAddress(String host) {
@@ -679,6 +922,12 @@ public final class PostgresServer implements AutoCloseable {
         }
       } else if (dataDirectory == null) {
         throw new IllegalStateException("dataDirectory: not set (expected: a directory for the cluster)");
+      }
+      if (replicaOf != null && external) {
+        throw new IllegalStateException("replicaOf: " + replicaOf + " (expected: not set for an external server)");
+      }
+      if (standbyName != null && replicaOf == null) {
+        throw new IllegalStateException("standbyName: " + standbyName + " (expected: set only with replicaOf)");
       }
       return new PostgresServer(this);
     }

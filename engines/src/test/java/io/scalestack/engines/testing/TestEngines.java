@@ -33,6 +33,7 @@ public final class TestEngines {
   private static RuntimeException redisFailure;
   private static PostgresServer postgres;
   private static RuntimeException postgresFailure;
+  private static final java.util.List<Path> ownDirectories = new java.util.ArrayList<>();
 
   private TestEngines() {}
 
@@ -83,6 +84,28 @@ public final class TestEngines {
         }
       }
       return postgres;
+    }
+  }
+
+  /**
+   * A builder for a PostgreSQL server of the calling test's own (a replication primary or replica,
+   * say): port 0, its data in a fresh directory {@code <name>-<random>} of this JVM's directory
+   * (deleted at JVM exit), the shared engine cache. The caller starts and closes the server.
+   */
+  public static PostgresServer.Builder postgresBuilder(String name) {
+    synchronized (LOCK) {
+      Path directory = jvmDirectory();
+      try {
+        Path own = Files.createTempDirectory(directory, name + "-");
+        Files.setPosixFilePermissions(own, PosixFilePermissions.fromString("rwxr-xr-x"));
+        ownDirectories.add(own);
+        return PostgresServer.builder()
+            .port(0)
+            .dataDirectory(own)
+            .engineCache(directory.getParent().resolve("engines"));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot create a directory in " + directory, e);
+      }
     }
   }
 
@@ -147,6 +170,8 @@ public final class TestEngines {
         postgres.close();
         deleteQuietly(jvmDirectory.resolve("postgres"));
       }
+      // servers built by postgresBuilder die with this JVM (parent-death signal); their files may go
+      ownDirectories.forEach(TestEngines::deleteQuietly);
     }
   }
 
