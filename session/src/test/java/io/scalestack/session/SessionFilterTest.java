@@ -1,5 +1,8 @@
 package io.scalestack.session;
 
+import static io.scalestack.session.StoredSessions.SET_COOKIE_FLAGS;
+import static io.scalestack.session.StoredSessions.key;
+import static io.scalestack.session.StoredSessions.sessionCookie;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lettuce.core.RedisClient;
@@ -15,7 +18,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.regex.Pattern;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
 import java.util.stream.Collectors;
@@ -34,8 +36,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * have), sharing one real Redis, driven over HTTP.
  */
 class SessionFilterTest {
-
-  private static final String SET_COOKIE_FLAGS = "; Path=/; HttpOnly; SameSite=Lax";
 
   private static RedisClient adminClient;
   private static StatefulRedisConnection<String, String> adminConnection;
@@ -444,20 +444,6 @@ class SessionFilterTest {
     WebServer server = WebServer.start(builder.repository(repository).build());
     resources.add(server);
     return server;
-  }
-
-  /** The Redis key of a session id, or of a cookie value (the id, a dot, the version). */
-  private static String key(String idOrCookie) {
-    return RedisSessionRepository.key(idOrCookie.substring(0, SessionIds.ID_LENGTH));
-  }
-
-  /** The Set-Cookie header of this session id, with or without a version (see RedisSessionRepository). */
-  private static String sessionCookie(String id) {
-    return sessionCookie("SESSION", id, SET_COOKIE_FLAGS);
-  }
-
-  private static String sessionCookie(String name, String id, String flags) {
-    return name + "=" + Pattern.quote(id) + "(\\.[0-9]+)?" + Pattern.quote(flags);
   }
 
   private static String randomId() {

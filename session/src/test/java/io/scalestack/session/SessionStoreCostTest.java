@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntConsumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -92,11 +93,7 @@ class SessionStoreCostTest {
       Browser browser = new Browser();
       browser.post(server, "/login?user=alice");
 
-      Map<String, Long> calls = callsDuring(() -> {
-        for (int i = 0; i < REQUESTS; i++) {
-          assertThat(browser.get(server, "/me").body()).isEqualTo("alice");
-        }
-      });
+      Map<String, Long> calls = callsDuring(REQUESTS, i -> assertThat(browser.get(server, "/me").body()).isEqualTo("alice"));
 
       assertThat(calls).isEmpty();
     }
@@ -106,11 +103,7 @@ class SessionStoreCostTest {
       Browser browser = new Browser();
       browser.post(server, "/login?user=alice");
 
-      Map<String, Long> calls = callsDuring(() -> {
-        for (int i = 0; i < REQUESTS; i++) {
-          browser.post(server, "/set?name=n&type=long&value=" + i);
-        }
-      });
+      Map<String, Long> calls = callsDuring(REQUESTS, i -> browser.post(server, "/set?name=n&type=long&value=" + i));
 
       // per request one EVALSHA: the delta (PEXPIRE, which also finds whether the session is
       // still there, one HSET, the version) and the hash after it, which is the server's new copy
@@ -124,11 +117,7 @@ class SessionStoreCostTest {
       Browser browser = new Browser();
       browser.post(server, "/login?user=alice");
 
-      assertThat(callsDuring(() -> {
-        for (int i = 0; i < REQUESTS; i++) {
-          assertThat(browser.get(server, "/public").status()).isEqualTo(200);
-        }
-      })).isEmpty();
+      assertThat(callsDuring(REQUESTS, i -> assertThat(browser.get(server, "/public").status()).isEqualTo(200))).isEmpty();
     }
 
     @Test
@@ -137,11 +126,7 @@ class SessionStoreCostTest {
       browser.post(server, "/login?user=alice");
       clock.advance(Duration.ofSeconds(61));
 
-      Map<String, Long> calls = callsDuring(() -> {
-        for (int i = 0; i < REQUESTS; i++) {
-          assertThat(browser.get(server, "/me").body()).isEqualTo("alice");
-        }
-      });
+      Map<String, Long> calls = callsDuring(REQUESTS, i -> assertThat(browser.get(server, "/me").body()).isEqualTo("alice"));
 
       // the first request finds the access due and records it (HGETALL, HSET, PEXPIRE, the
       // version, HGETALL again for the new copy); the other 99 are served by that copy
@@ -226,11 +211,7 @@ class SessionStoreCostTest {
       Browser browser = new Browser();
       browser.post(server, "/login?user=alice");
 
-      Map<String, Long> calls = callsDuring(() -> {
-        for (int i = 0; i < REQUESTS; i++) {
-          assertThat(browser.get(server, "/me").body()).isEqualTo("alice");
-        }
-      });
+      Map<String, Long> calls = callsDuring(REQUESTS, i -> assertThat(browser.get(server, "/me").body()).isEqualTo("alice"));
 
       // one EVALSHA per request; inside it one HGETALL, and no HSET or PEXPIRE within the interval
       assertThat(calls).isEqualTo(Map.of("evalsha", (long) REQUESTS, "hgetall", (long) REQUESTS));
@@ -242,11 +223,7 @@ class SessionStoreCostTest {
       browser.post(server, "/login?user=alice");
       browser.post(server, "/cart-add?item=photo-1");
 
-      Map<String, Long> calls = callsDuring(() -> {
-        for (int i = 0; i < REQUESTS; i++) {
-          assertThat(browser.get(server, "/cart").body()).isEqualTo("[photo-1]");
-        }
-      });
+      Map<String, Long> calls = callsDuring(REQUESTS, i -> assertThat(browser.get(server, "/cart").body()).isEqualTo("[photo-1]"));
 
       // handed out, compared at the end of each request, found unchanged: no save
       assertThat(calls).isEqualTo(Map.of("evalsha", (long) REQUESTS, "hgetall", (long) REQUESTS));
@@ -258,11 +235,7 @@ class SessionStoreCostTest {
       browser.post(server, "/login?user=alice");
       clock.advance(Duration.ofSeconds(61));
 
-      Map<String, Long> calls = callsDuring(() -> {
-        for (int i = 0; i < REQUESTS; i++) {
-          assertThat(browser.get(server, "/me").body()).isEqualTo("alice");
-        }
-      });
+      Map<String, Long> calls = callsDuring(REQUESTS, i -> assertThat(browser.get(server, "/me").body()).isEqualTo("alice"));
 
       // the first request records the access inside its EVALSHA; the other 99 find it recent
       assertThat(calls).isEqualTo(Map.of("evalsha", (long) REQUESTS, "hgetall", (long) REQUESTS,
@@ -274,11 +247,7 @@ class SessionStoreCostTest {
       Browser browser = new Browser();
       browser.post(server, "/login?user=alice");
 
-      Map<String, Long> calls = callsDuring(() -> {
-        for (int i = 0; i < REQUESTS; i++) {
-          browser.post(server, "/set?name=n&type=long&value=" + i);
-        }
-      });
+      Map<String, Long> calls = callsDuring(REQUESTS, i -> browser.post(server, "/set?name=n&type=long&value=" + i));
 
       // per request: the lookup (EVALSHA: HGETALL), then the delta (EVALSHA: PEXPIRE, which also
       // finds whether the session is still there, one HSET and the version)
@@ -286,6 +255,15 @@ class SessionStoreCostTest {
           "hset", (long) REQUESTS, "pexpire", (long) REQUESTS, "hincrby", (long) REQUESTS));
       assertThat(browser.get(server, "/get?name=n").body()).isEqualTo("Long:" + (REQUESTS - 1));
     }
+  }
+
+  /** The calls per command Redis counted while {@code request} ran {@code times} times (given 0, 1, …). */
+  private static Map<String, Long> callsDuring(int times, IntConsumer request) {
+    return callsDuring(() -> {
+      for (int i = 0; i < times; i++) {
+        request.accept(i);
+      }
+    });
   }
 
   /** The calls per command Redis counted while {@code requests} ran, without our own INFO. */

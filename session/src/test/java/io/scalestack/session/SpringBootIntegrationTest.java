@@ -1,12 +1,14 @@
 package io.scalestack.session;
 
+import static io.scalestack.session.StoredSessions.SET_COOKIE_FLAGS;
+import static io.scalestack.session.StoredSessions.key;
+import static io.scalestack.session.StoredSessions.sessionCookie;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.scalestack.engines.testing.TestEngines;
-import io.scalestack.session.internal.SessionIds;
 import io.scalestack.session.Browser.Reply;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServletRequest;
@@ -15,7 +17,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.regex.Pattern;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterAll;
@@ -48,8 +49,6 @@ import org.springframework.web.bind.annotation.RestController;
  * {@link FilterRegistrationBean} of the highest precedence.
  */
 class SpringBootIntegrationTest {
-
-  private static final String SET_COOKIE_FLAGS = "; Path=/; HttpOnly; SameSite=Lax";
 
   /** Tomcat logs through java.util.logging; held here so that its level is not lost to GC. */
   private static final Logger TOMCAT_LOG = Logger.getLogger("org.apache");
@@ -212,20 +211,6 @@ class SpringBootIntegrationTest {
     assertThat(browser.get(appA.uri("/cart")).body()).isEqualTo("Long:5");
     assertThat(browser.post(appB.uri("/logout")).status()).isEqualTo(204);
     assertThat(new Browser().cookie(id).get(appA.uri("/me")).status()).isEqualTo(401);
-  }
-
-  /** The Redis key of a session id, or of a cookie value (the id, a dot, the version). */
-  private static String key(String idOrCookie) {
-    return RedisSessionRepository.key(idOrCookie.substring(0, SessionIds.ID_LENGTH));
-  }
-
-  /** The Set-Cookie header of this session id, with or without a version (see RedisSessionRepository). */
-  private static String sessionCookie(String id) {
-    return sessionCookie("SESSION", id, SET_COOKIE_FLAGS);
-  }
-
-  private static String sessionCookie(String name, String id, String flags) {
-    return name + "=" + Pattern.quote(id) + "(\\.[0-9]+)?" + Pattern.quote(flags);
   }
 
   /** One running Spring Boot application: its context and the port its Tomcat listens on. */
