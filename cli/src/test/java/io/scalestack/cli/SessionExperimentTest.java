@@ -18,15 +18,18 @@ class SessionExperimentTest {
   private final StringWriter log = new StringWriter();
 
   @Test
-  void storeLosesNoSessionOnKillAndCostsOneRoundTripPerRequest() throws Exception {
+  void storeLosesNoSessionOnKillAndCostsLessThanOneRoundTripPerRequest() throws Exception {
     SessionExperiment.Row store = run("store");
 
     assertThat(store.lostOnKill()).isZero();
     assertThat(store.failedRequests()).isZero();
     assertThat(store.lostOnScaleIn()).isZero();
-    // every GET /api/me reads the session: one EVALSHA, nothing else (INFO commandstats)
-    assertThat(store.roundTripsPerRequest()).isBetween(0.99, 1.01);
-    assertThat(store.sessionsHeld().values()).containsOnly(0L);
+    // every GET /api/me reads the session: from Redis (one EVALSHA) the first time a server sees
+    // it, from that server's near-cache copy after (INFO commandstats)
+    assertThat(store.roundTripsPerRequest()).isGreaterThan(0).isLessThan(1.0);
+    // copies only, at most one per session and server
+    assertThat(store.sessionsHeld().values()).allMatch(held -> held <= store.loggedIn())
+        .anyMatch(held -> held > 0);
   }
 
   @Test
