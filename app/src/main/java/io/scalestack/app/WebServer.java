@@ -1,6 +1,5 @@
 package io.scalestack.app;
 
-import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -9,6 +8,7 @@ import io.scalestack.app.internal.JettyServers;
 import io.scalestack.app.internal.PhotoService;
 import io.scalestack.app.internal.Redact;
 import io.scalestack.app.internal.RedisProbe;
+import io.scalestack.data.ReplicationGroup;
 import io.scalestack.observability.Telemetry;
 import io.scalestack.session.ClusteredSessionRepository;
 import io.scalestack.session.LocalSessionRepository;
@@ -18,6 +18,7 @@ import io.scalestack.session.SessionFilter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -67,6 +68,8 @@ public final class WebServer implements AutoCloseable {
   private final String memberName;
   private final InetSocketAddress listen;
   private final String jdbcUrl;
+  private final List<String> replicaJdbcUrls;
+  private final Duration replicaMaxLag;
   private final String dbUser;
   private final String dbPassword;
   private final String redisUri;
@@ -84,7 +87,7 @@ public final class WebServer implements AutoCloseable {
   // All guarded by lock.
   private State state = State.NEW;
   private Telemetry ownedTelemetry;
-  private HikariDataSource dataSource;
+  private ReplicationGroup database;
   private SessionRepository sessions;
   private RedisProbe redisProbe;
   private Server server;
@@ -94,6 +97,8 @@ public final class WebServer implements AutoCloseable {
     this.memberName = builder.memberName;
     this.listen = builder.listen;
     this.jdbcUrl = builder.jdbcUrl;
+    this.replicaJdbcUrls = List.copyOf(builder.replicaJdbcUrls);
+    this.replicaMaxLag = builder.replicaMaxLag;
     this.dbUser = builder.dbUser;
     this.dbPassword = builder.dbPassword;
     this.redisUri = builder.redisUri;
@@ -175,13 +180,14 @@ public final class WebServer implements AutoCloseable {
       telemetry = ownedTelemetry = Telemetry.forMember(memberName);
     }
     try {
-      dataSource =
-          Database.open(memberName, jdbcUrl, dbUser, dbPassword, poolSize, telemetry.registry());
-    } catch (RuntimeException e) {
+      Database.checkConnects(jdbcUrl, dbUser, dbPassword);
+      database = Database.open(memberName, Database.topology(jdbcUrl, replicaJdbcUrls), dbUser, dbPassword,
+          poolSize, replicaMaxLag, telemetry.registry());
+    } catch (SQLException | RuntimeException e) {
       throw failure("cannot connect to PostgreSQL at " + Redact.uri(jdbcUrl), e);
     }
     try {
-      Database.migrate(dataSource);
+      Database.migrate(jdbcUrl, dbUser, dbPassword);
     } catch (RuntimeException e) {
       throw failure("cannot migrate the schema at " + Redact.uri(jdbcUrl), e);
     }
@@ -216,7 +222,7 @@ public final class WebServer implements AutoCloseable {
                 metrics.registry(),
                 metrics::scrape,
                 Telemetry.CONTENT_TYPE,
-                dataSource,
+                database,
                 sessionFilter,
                 sessions,
                 redisProbe::isReachable,
@@ -230,6 +236,28 @@ public final class WebServer implements AutoCloseable {
       throw failure("cannot serve HTTP on " + listen.getAddress().getHostAddress() + ":" + listen.getPort(), e);
     }
     address = new InetSocketAddress(listen.getAddress(), JettyServers.localPort(server));
+  }
+
+  /**
+   * Points the server at a new primary and replicas (after a failover, or when replicas come and
+   * go): requests that need the primary wait for this, bounded, while a failover is under way.
+   *
+   * @throws IllegalStateException if the server is not started
+   */
+  public void updateDatabaseTopology(String primaryJdbcUrl, List<String> replicaJdbcUrls) {
+    ReplicationGroup current;
+    lock.lock();
+    try {
+      if (state != State.STARTED) {
+        throw new IllegalStateException("updateDatabaseTopology: the server is " + state + " (expected: STARTED)");
+      }
+      current = database;
+    } finally {
+      lock.unlock();
+    }
+    current.updateTopology(Database.topology(primaryJdbcUrl, replicaJdbcUrls));
+    log.info("{}: database topology now primary {}, {} replica(s)", memberName, Redact.uri(primaryJdbcUrl),
+        replicaJdbcUrls.size());
   }
 
   /** The address this server listens on, with the actual port when port 0 was asked for. */
@@ -282,7 +310,7 @@ public final class WebServer implements AutoCloseable {
     }
     closeLogged("the Redis health probe", redisProbe);
     closeLogged("the session repository", sessions);
-    closeLogged("the database pool", dataSource);
+    closeLogged("the database pools", database);
     closeLogged("the telemetry", ownedTelemetry);
   }
 
@@ -320,6 +348,8 @@ public final class WebServer implements AutoCloseable {
     private InetSocketAddress listen =
         new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     private String jdbcUrl;
+    private List<String> replicaJdbcUrls = List.of();
+    private Duration replicaMaxLag = Duration.ofSeconds(1);
     private String dbUser;
     private String dbPassword;
     private String redisUri;
@@ -365,6 +395,37 @@ public final class WebServer implements AutoCloseable {
             "jdbcUrl: '" + Redact.uri(jdbcUrl) + "' (expected: a URL starting with jdbc:postgresql:)");
       }
       this.jdbcUrl = jdbcUrl;
+      return this;
+    }
+
+    /**
+     * The primary's streaming replicas ({@code jdbc:postgresql:} URLs, named {@code pg-replica-1…}
+     * in that order): profile reads go to one that has the caller's last write; none unless set,
+     * and then every query goes to the primary.
+     */
+    public Builder replicaJdbcUrls(List<String> replicaJdbcUrls) {
+      Objects.requireNonNull(replicaJdbcUrls, "replicaJdbcUrls");
+      for (String url : replicaJdbcUrls) {
+        if (url == null || !url.startsWith("jdbc:postgresql:")) {
+          throw new IllegalArgumentException("replicaJdbcUrls: '" + (url == null ? null : Redact.uri(url))
+              + "' (expected: a URL starting with jdbc:postgresql:)");
+        }
+      }
+      this.replicaJdbcUrls = List.copyOf(replicaJdbcUrls);
+      return this;
+    }
+
+    /**
+     * The replication lag above which a replica takes no reads until it catches up (1 s unless
+     * set). A user's own writes are never read stale whatever the bound: their reads wait for a
+     * replica that has them, or go to the primary.
+     */
+    public Builder replicaMaxLag(Duration replicaMaxLag) {
+      Objects.requireNonNull(replicaMaxLag, "replicaMaxLag");
+      if (replicaMaxLag.isNegative()) {
+        throw new IllegalArgumentException("replicaMaxLag: " + replicaMaxLag + " (expected: >= 0)");
+      }
+      this.replicaMaxLag = replicaMaxLag;
       return this;
     }
 

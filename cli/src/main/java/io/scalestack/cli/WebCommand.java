@@ -4,6 +4,8 @@ import io.scalestack.app.WebServer;
 import io.scalestack.observability.Telemetry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -21,6 +23,10 @@ final class WebCommand implements Callable<Integer> {
 
   @Option(names = "--jdbc-url", required = true, description = "PostgreSQL JDBC URL.")
   String jdbcUrl;
+
+  @Option(names = "--replica-jdbc-url",
+      description = "A streaming replica of the primary (repeatable): profile reads go to one that has the user's last write.")
+  List<String> replicaJdbcUrls = new ArrayList<>();
 
   @Option(names = "--db-user", defaultValue = "scalestack", description = "Database user.")
   String dbUser;
@@ -68,6 +74,7 @@ final class WebCommand implements Callable<Integer> {
           .memberName(name)
           .listen(Addresses.parse("--listen", listen))
           .jdbcUrl(jdbcUrl)
+          .replicaJdbcUrls(replicaJdbcUrls)
           .dbUser(dbUser)
           .dbPassword(password)
           .redisUri(redis)

@@ -1,22 +1,25 @@
 package io.scalestack.app.internal;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
-import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.sql.Connection;
+import io.scalestack.data.ConsistencyToken;
+import io.scalestack.data.DataNode;
+import io.scalestack.data.ReplicationGroup;
+import io.scalestack.data.Topology;
 import java.sql.SQLException;
 import java.time.Duration;
-import javax.sql.DataSource;
+import java.util.ArrayList;
+import java.util.List;
 import org.flywaydb.core.Flyway;
+import org.postgresql.ds.PGSimpleDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The service's PostgreSQL: the HikariCP pool every request borrows from, the Flyway migration
+ * The service's PostgreSQL: the replication group every request uses (one HikariCP pool per node:
+ * writes on the primary, reads on replicas that have the caller's last write), the Flyway migration
  * of its schema, and the reachability check behind {@code /health}.
  *
- * <p>Stateless; the pool it opens is thread-safe.
+ * <p>Stateless; the group it opens is thread-safe.
  */
 public final class Database {
 
@@ -31,42 +34,77 @@ public final class Database {
   private Database() {}
 
   /**
-   * Opens a pool of at most {@code poolSize} connections named {@code <member>-db}, whose meters
-   * ({@code hikaricp_*}) go to {@code registry}. Fails at once when the database cannot be reached.
+   * The topology of a primary and its replicas, named as the supervisor names its members
+   * ({@code pg-primary}, {@code pg-replica-N}).
    */
-  public static HikariDataSource open(
-      String member, String jdbcUrl, String user, String password, int poolSize, MeterRegistry registry) {
-    HikariConfig config = new HikariConfig();
-    config.setPoolName(member + "-db");
-    config.setJdbcUrl(jdbcUrl);
-    config.setUsername(user);
-    config.setPassword(password);
-    config.setMaximumPoolSize(poolSize);
-    config.setConnectionTimeout(CONNECTION_TIMEOUT.toMillis());
-    config.setValidationTimeout(VALIDATION_TIMEOUT.toMillis());
-    // Names the connections in pg_stat_activity, so an operator sees which member holds them.
-    config.addDataSourceProperty("ApplicationName", member);
-    config.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry));
-    return new HikariDataSource(config);
+  public static Topology topology(String primaryJdbcUrl, List<String> replicaJdbcUrls) {
+    List<DataNode> replicas = new ArrayList<>();
+    for (int i = 0; i < replicaJdbcUrls.size(); i++) {
+      replicas.add(DataNode.of("pg-replica-" + (i + 1), replicaJdbcUrls.get(i)));
+    }
+    return Topology.of(DataNode.of("pg-primary", primaryJdbcUrl), replicas);
   }
 
   /**
-   * Applies the migrations under {@code classpath:db/migration}. Several members may call this
-   * at once against one database: Flyway serialises them with a PostgreSQL advisory lock, and
-   * the later ones find nothing left to do.
+   * Opens the group, at most {@code poolSize} connections per node, replicas out of rotation beyond
+   * {@code maxLag}, named {@code <member>}, whose
+   * meters ({@code hikaricp_*}, {@code scalestack_data_*}) go to {@code registry}.
    */
-  public static void migrate(DataSource dataSource) {
+  public static ReplicationGroup open(String member, Topology topology, String user, String password, int poolSize,
+      Duration maxLag, MeterRegistry registry) {
+    return ReplicationGroup.builder()
+        .name(member)
+        .topology(topology)
+        .user(user)
+        .password(password)
+        .poolSize(poolSize)
+        .connectionTimeoutMillis(CONNECTION_TIMEOUT.toMillis())
+        .maxLagMillis(maxLag.toMillis())
+        .meterRegistry(registry)
+        .build();
+  }
+
+  /**
+   * Connects to the primary once and closes the connection: a start-up check, so that an
+   * unreachable database is reported as such (the group's pools keep trying in the background,
+   * as a failover needs).
+   *
+   * @throws SQLException if it cannot
+   */
+  public static void checkConnects(String primaryJdbcUrl, String user, String password) throws SQLException {
+    primary(primaryJdbcUrl, user, password).getConnection().close();
+  }
+
+  /**
+   * Applies the migrations under {@code classpath:db/migration} on the primary, over a connection
+   * of its own. Several members may call this at once against one database: Flyway serialises them
+   * with a PostgreSQL advisory lock, and the later ones find nothing left to do.
+   */
+  public static void migrate(String primaryJdbcUrl, String user, String password) {
     Flyway.configure(Database.class.getClassLoader())
-        .dataSource(dataSource)
+        .dataSource(primary(primaryJdbcUrl, user, password))
         .locations("classpath:db/migration")
         .load()
         .migrate();
   }
 
-  /** Whether a pooled connection answers within the validation timeout; never throws. */
-  static boolean isReachable(DataSource dataSource) {
-    try (Connection connection = dataSource.getConnection()) {
-      return connection.isValid((int) VALIDATION_TIMEOUT.toSeconds());
+  private static PGSimpleDataSource primary(String jdbcUrl, String user, String password) {
+    PGSimpleDataSource primary = new PGSimpleDataSource();
+    primary.setURL(jdbcUrl);
+    primary.setUser(user);
+    primary.setPassword(password);
+    primary.setLoginTimeout((int) CONNECTION_TIMEOUT.toSeconds());
+    return primary;
+  }
+
+  /**
+   * Whether the database answers a read within the validation timeout (a replica in rotation, else
+   * the primary); never throws.
+   */
+  static boolean isReachable(ReplicationGroup database) {
+    try {
+      return database.read(ConsistencyToken.create(),
+          connection -> connection.isValid((int) VALIDATION_TIMEOUT.toSeconds()));
     } catch (SQLException | RuntimeException e) {
       log.debug("database health check failed", e);
       return false;

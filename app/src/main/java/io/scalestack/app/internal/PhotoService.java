@@ -1,6 +1,7 @@
 package io.scalestack.app.internal;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.scalestack.data.ReplicationGroup;
 import io.scalestack.session.SessionRepository;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
@@ -9,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
-import javax.sql.DataSource;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -34,7 +34,7 @@ public final class PhotoService {
       MeterRegistry registry,
       Supplier<String> scrape,
       String metricsContentType,
-      DataSource dataSource,
+      ReplicationGroup database,
       Filter sessionFilter,
       SessionRepository sessions,
       BooleanSupplier redisReachable,
@@ -56,7 +56,7 @@ public final class PhotoService {
     int hashers = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
     UserApi users =
         new UserApi(
-            new UserRepository(settings.dataSource()),
+            new UserRepository(settings.database()),
             new PasswordHasher(settings.bcryptCost(), hashers),
             settings.sessions(),
             settings.maxRequestBodyBytes());
@@ -67,9 +67,9 @@ public final class PhotoService {
         new ApiServlet(settings.maxRequestBodyBytes(), Map.of("POST", users::logoutEverywhere)));
     add(context, "/api/me", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("GET", users::me, "PUT", users::updateMe)));
 
-    DataSource dataSource = settings.dataSource();
+    ReplicationGroup database = settings.database();
     Map<String, BooleanSupplier> checks = new LinkedHashMap<>();
-    checks.put("database", () -> Database.isReachable(dataSource));
+    checks.put("database", () -> Database.isReachable(database));
     checks.put("redis", settings.redisReachable());
     add(context, "/health", new Servlets.Health(settings.member(), checks));
     add(context, "/metrics", new Servlets.Metrics(settings.metricsContentType(), settings.scrape()));

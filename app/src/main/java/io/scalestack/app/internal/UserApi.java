@@ -2,6 +2,7 @@ package io.scalestack.app.internal;
 
 import io.scalestack.app.internal.UserRepository.Credentials;
 import io.scalestack.app.internal.UserRepository.User;
+import io.scalestack.data.ConsistencyToken;
 import io.scalestack.session.SessionRepository;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -23,6 +24,13 @@ final class UserApi {
 
   /** The session attribute naming the logged-in user's id, a {@link Long}. */
   static final String USER_ID = "userId";
+
+  /**
+   * The session attribute holding the user's {@link ConsistencyToken} (its text): the database
+   * position of their login and last write, so that their reads on any web server, served by any
+   * replica, see their own writes.
+   */
+  static final String DB_TOKEN = "dbToken";
 
   /** One answer for every failed login, so it never tells which part was wrong. */
   static final String LOGIN_FAILED = "The username or password is incorrect.";
@@ -62,7 +70,7 @@ final class UserApi {
     String hash = passwords.hash(password);
     User user =
         users
-            .create(username, hash, displayName)
+            .create(ConsistencyToken.create(), username, hash, displayName)
             .orElseThrow(
                 () ->
                     new ApiException(
@@ -84,8 +92,9 @@ final class UserApi {
     String username = body.string(Field.LOGIN_USERNAME);
     String password = body.string(Field.LOGIN_PASSWORD);
     // A name that signup could never have accepted is an unknown user: no query, same bcrypt time.
+    ConsistencyToken token = ConsistencyToken.create();
     Optional<Credentials> credentials =
-        POSSIBLE_USERNAME.matcher(username).matches() ? users.credentials(username) : Optional.empty();
+        POSSIBLE_USERNAME.matcher(username).matches() ? users.credentials(token, username) : Optional.empty();
     if (!passwords.verify(password, credentials.map(Credentials::passwordHash))) {
       throw ApiException.unauthorized(LOGIN_FAILED);
     }
@@ -100,6 +109,7 @@ final class UserApi {
     session.setAttribute(USER_ID, user.id());
     // names the session's user, so that "log out everywhere" finds every session of it
     session.setAttribute(SessionRepository.PRINCIPAL_ATTRIBUTE, Long.toString(user.id()));
+    session.setAttribute(DB_TOKEN, token.toString());
     Json.write(response, HttpServletResponse.SC_OK, user);
   }
 
@@ -126,7 +136,7 @@ final class UserApi {
   /** {@code GET /api/me}: the caller's profile, or 401 without a session. */
   void me(HttpServletRequest request, HttpServletResponse response) throws Exception {
     long userId = loggedInUser(request);
-    User user = users.find(userId).orElseThrow(() -> staleSession(request));
+    User user = users.find(token(request), userId).orElseThrow(() -> staleSession(request));
     Json.write(response, HttpServletResponse.SC_OK, user);
   }
 
@@ -136,8 +146,10 @@ final class UserApi {
     JsonRequest body = JsonRequest.read(request, maxRequestBodyBytes, PROFILE_FIELDS);
     String displayName = body.string(Field.DISPLAY_NAME);
     String bio = body.string(Field.BIO);
+    ConsistencyToken token = token(request);
     User user =
-        users.updateProfile(userId, displayName, bio).orElseThrow(() -> staleSession(request));
+        users.updateProfile(token, userId, displayName, bio).orElseThrow(() -> staleSession(request));
+    request.getSession().setAttribute(DB_TOKEN, token.toString());
     Json.write(response, HttpServletResponse.SC_OK, user);
   }
 
@@ -147,6 +159,19 @@ final class UserApi {
       return id.longValue();
     }
     throw ApiException.unauthorized(NOT_LOGGED_IN);
+  }
+
+  /** The logged-in caller's consistency token (a fresh one for a session from before tokens). */
+  private static ConsistencyToken token(HttpServletRequest request) {
+    HttpSession session = request.getSession(false);
+    if (session != null && session.getAttribute(DB_TOKEN) instanceof String text) {
+      try {
+        return ConsistencyToken.parse(text);
+      } catch (IllegalArgumentException e) {
+        log.warn("session attribute {}: unreadable ({}); reading without a consistency token", DB_TOKEN, e.getMessage());
+      }
+    }
+    return ConsistencyToken.create();
   }
 
   /** The session names a user that no longer exists: end it. */
