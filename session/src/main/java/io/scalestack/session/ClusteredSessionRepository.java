@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.LongAdder;
 import org.jgroups.Address;
@@ -148,7 +149,12 @@ public final class ClusteredSessionRepository implements SessionRepository {
         View previous = view;
         view = next;
         log.info("session cluster {}: view {} ({} members)", builder.clusterName, next, next.size());
-        rebalancer.execute(() -> rebalance(previous, next));
+        try {
+          rebalancer.execute(() -> rebalance(previous, next));
+        } catch (RejectedExecutionException e) {
+          // close() stopped the rebalancer first: a member that is leaving hands nothing over
+          log.debug("session cluster {}: closing, view {} not rebalanced", builder.clusterName, next);
+        }
       }
     });
     channel.connect(builder.clusterName);
