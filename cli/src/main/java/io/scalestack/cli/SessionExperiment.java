@@ -220,6 +220,7 @@ final class SessionExperiment {
           listen: %s.3:%d
         postgres:
           listen: %s.4:%d
+          replicas: 0
         supervisor:
           restartDelayMillis: 200
         """.formatted(home, net, freePort(), net, lbPort, net, freePort(), WEB_SERVERS, WEB_SERVERS + 1, net,

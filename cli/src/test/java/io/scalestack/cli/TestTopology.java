@@ -58,6 +58,7 @@ final class TestTopology {
           %s
           postgres:
             listen: %s.4:%d
+            replicas: 1
           supervisor:
             restartDelayMillis: 200
           """.formatted(home, net, controlPort, net, lbPort, net, adminPort, webServers, net, webPort,

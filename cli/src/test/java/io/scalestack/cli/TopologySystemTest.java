@@ -25,6 +25,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import io.scalestack.controlplane.ControlPlane;
 import io.scalestack.observability.Telemetry;
 import java.net.InetSocketAddress;
@@ -81,7 +83,7 @@ class TopologySystemTest {
   @Order(1)
   void killingAWebServerUnderLoadLosesNoSessionAndFailsNoRequest() throws Exception {
     assertThat(supervisor.members()).extracting(MemberStatus::name)
-        .containsExactly("redis", "pg-primary", "lb", "web-1", "web-2", "web-3");
+        .containsExactly("redis", "pg-primary", "pg-replica-1", "lb", "web-1", "web-2", "web-3");
     await().atMost(Duration.ofSeconds(20)).until(() -> supervisor.members().stream()
         .filter(m -> m.role().equals("web")).allMatch(m -> m.balancerState().equals("UP")));
 
@@ -155,6 +157,20 @@ class TopologySystemTest {
       assertThat(JSON.readTree(response.body()).path("id").asLong()).isEqualTo(user.id());
     }
     System.out.printf("system test: %d of %d users still logged in as themselves after the kill%n", users.size(), USERS);
+
+    // the profile reads reached the streaming replica once it had each user's login (the
+    // consistency token in the session); web-1 was never killed, so its counters cover the run
+    HttpResponse<String> metrics = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://" + status("web-1").address() + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    Matcher replicaReads = Pattern.compile("(?m)^scalestack_data_reads_total\\{[^}]*served_by=\"replica\"[^}]*} ([0-9.E]+)$")
+        .matcher(metrics.body());
+    double fromReplica = 0;
+    while (replicaReads.find()) {
+      fromReplica += Double.parseDouble(replicaReads.group(1));
+    }
+    System.out.printf("system test: web-1 served %.0f profile reads from pg-replica-1%n", fromReplica);
+    assertThat(fromReplica).isPositive();
   }
 
   @Test
@@ -195,7 +211,7 @@ class TopologySystemTest {
     assertThat(down.statusCode()).as(down.body()).isEqualTo(200);
     assertThat(failures).isEmpty();
     assertThat(supervisor.members()).extracting(MemberStatus::name)
-        .containsExactly("redis", "pg-primary", "lb", "web-1", "web-2");
+        .containsExactly("redis", "pg-primary", "pg-replica-1", "lb", "web-1", "web-2");
     assertThat(http.send(HttpRequest.newBuilder(URI.create(topology.adminUrl() + "/backends")).build(),
         HttpResponse.BodyHandlers.ofString()).body()).contains("web-1", "web-2").doesNotContain("web-3", "web-4");
   }

@@ -124,16 +124,22 @@ public final class ConfigLoader {
     redisSection.finish();
 
     YamlSection pg = top.section("postgres");
+    String pgMode = pg.oneOf("mode", "embedded", "embedded", "host", "external");
     TopologyConfig.Postgres postgres =
         new TopologyConfig.Postgres(
-            pg.oneOf("mode", "embedded", "embedded", "host", "external"),
+            pgMode,
             pg.address("listen", "127.0.0.1:15432"),
             pg.path("binaries", null),
             identifier(pg, "database", "scalestack"),
             identifier(pg, "user", "scalestack"),
             pg.string("password", "scalestack"),
-            pg.string("runAsUser", "nobody"));
+            pg.string("runAsUser", "nobody"),
+            pg.integer("replicas", pgMode.equals("external") ? 0 : 2, 0, 8));
     requireFor(pg, postgres.mode(), "binaries", postgres.binaries());
+    if (postgres.mode().equals("external") && postgres.replicas() > 0) {
+      throw pg.error("replicas", String.valueOf(postgres.replicas()),
+          "0 with mode external: scalestack runs no replicas of a server it does not run");
+    }
     pg.finish();
 
     YamlSection sup = top.section("supervisor");
@@ -206,6 +212,9 @@ public final class ConfigLoader {
     }
     if (!config.postgres().mode().equals("external")) {
       claim(owners, config.postgres().listen(), pg, "listen");
+      for (int n = 1; n <= config.postgres().replicas(); n++) {
+        claim(owners, Supervisor.offset(config.postgres().listen(), n), pg, "replicas");
+      }
     }
     for (InetSocketAddress address : config.web().addresses()) {
       claim(owners, address, web, "firstAddress");

@@ -77,6 +77,8 @@ public final class Supervisor implements AutoCloseable {
 
   private volatile InetSocketAddress redisAddress;
   private volatile String jdbcUrl;
+  private volatile List<String> replicaJdbcUrls = List.of(); // set before the web servers start
+  private volatile PostgresServer postgresPrimary; // the running primary, for replicas to copy
 
   private Supervisor(Builder builder) {
     this.config = builder.config;
@@ -108,6 +110,17 @@ public final class Supervisor implements AutoCloseable {
       engines.add(redisMember());
       engines.add(postgresMember());
       startAll(engines.stream().filter(Objects::nonNull).toList());
+      if (!config.postgres().mode().equals("external") && config.postgres().replicas() > 0) {
+        // each a base backup of the running primary, then streaming from it
+        List<ManagedMember> replicas = new ArrayList<>();
+        List<String> urls = new ArrayList<>();
+        for (int n = 1; n <= config.postgres().replicas(); n++) {
+          replicas.add(postgresReplicaMember(n));
+          urls.add("jdbc:postgresql://" + address(offset(config.postgres().listen(), n)) + "/" + config.postgres().database());
+        }
+        startAll(replicas);
+        replicaJdbcUrls = List.copyOf(urls);
+      }
       if (config.session().ha() && !config.redis().mode().equals("external")) {
         // replicas follow the primary, then the Sentinels watch all three
         startAll(List.of(redisReplicaMember(1), redisReplicaMember(2)));
@@ -306,7 +319,7 @@ public final class Supervisor implements AutoCloseable {
     return a.compareTo(b) >= 0 ? a : b;
   }
 
-  private static InetSocketAddress offset(InetSocketAddress address, int by) {
+  static InetSocketAddress offset(InetSocketAddress address, int by) {
     return InetSocketAddress.createUnresolved(address.getHostString(), address.getPort() + by);
   }
 
@@ -347,9 +360,45 @@ public final class Supervisor implements AutoCloseable {
         builder.binariesDirectory(pg.binaries());
       }
       PostgresServer server = builder.build().start();
+      postgresPrimary = server;
       return engineRunning(server.pid(), server::close, server::kill);
     };
     return register(member("pg-primary", "postgres", address(pg.listen()), starter, (running, timeout) -> {}, new ManagedMember.Hooks() {}));
+  }
+
+  /**
+   * Streaming replica {@code n} of the primary: the primary's host, its port + n, made by a base
+   * backup on its first start and restarted over its own data after that. Until failover lands
+   * (issue 5) a dead primary is restarted over its data, and the replicas reconnect to it.
+   */
+  private ManagedMember postgresReplicaMember(int n) {
+    TopologyConfig.Postgres pg = config.postgres();
+    InetSocketAddress listen = offset(pg.listen(), n);
+    ManagedMember.Starter starter = () -> {
+      PostgresServer primary = postgresPrimary;
+      if (primary == null) {
+        throw new IllegalStateException("pg-replica-" + n + ": the primary is not running");
+      }
+      PostgresServer.Builder builder = PostgresServer.builder()
+          .replicaOf(primary)
+          .standbyName("pg_replica_" + n)
+          .bindAddress(listen.getHostString())
+          .port(listen.getPort())
+          .dataDirectory(home.resolve("pg-replica-" + n))
+          .engineCache(home.resolve("engines"))
+          .logFile(home.resolve("logs/pg-replica-" + n + ".log"))
+          .database(pg.database())
+          .user(pg.user())
+          .password(pg.password())
+          .runAsUser(pg.runAsUser());
+      if (pg.binaries() != null) {
+        builder.binariesDirectory(pg.binaries());
+      }
+      PostgresServer server = builder.build().start();
+      return engineRunning(server.pid(), server::close, server::kill);
+    };
+    return register(member("pg-replica-" + n, "postgres", address(listen), starter, (running, timeout) -> {},
+        new ManagedMember.Hooks() {}));
   }
 
   private ManagedMember balancerMember() {
@@ -388,7 +437,7 @@ public final class Supervisor implements AutoCloseable {
   private ManagedMember webMember(int index) {
     String name = "web-" + index;
     InetSocketAddress listen = config.web().address(index);
-    List<String> args = List.of(
+    List<String> args = new ArrayList<>(List.of(
         "web",
         "--name", name,
         "--listen", address(listen),
@@ -402,7 +451,11 @@ public final class Supervisor implements AutoCloseable {
         "--session-cluster-dir", home.resolve("session-cluster").toString(),
         "--session-max-inactive-seconds", String.valueOf(config.session().maxInactive().toSeconds()),
         "--log-file", home.resolve("logs/" + name + ".log").toString(),
-        "--parent-pid", String.valueOf(ProcessHandle.current().pid()));
+        "--parent-pid", String.valueOf(ProcessHandle.current().pid())));
+    for (String replica : replicaJdbcUrls) {
+      args.add("--replica-jdbc-url");
+      args.add(replica);
+    }
     ManagedMember.Hooks hooks = new ManagedMember.Hooks() {
       @Override
       public void healthy(ManagedMember member) throws Exception {

@@ -78,7 +78,8 @@ public record TopologyConfig(
 
   /**
    * The PostgreSQL engine; {@code mode} as for {@link Redis}. {@code runAsUser} is the account
-   * PostgreSQL runs as when scalestack runs as root (PostgreSQL refuses root).
+   * PostgreSQL runs as when scalestack runs as root (PostgreSQL refuses root). {@code replicas}
+   * streaming replicas ({@code pg-replica-N}, on the primary's port + N) take the web tier's reads.
    */
   public record Postgres(
       String mode,
@@ -87,7 +88,8 @@ public record TopologyConfig(
       String database,
       String user,
       String password,
-      String runAsUser) {}
+      String runAsUser,
+      int replicas) {}
 
   /** How the supervisor treats members that die. */
   public record Supervisor(boolean restart, Duration restartDelay, Duration startupTimeout) {}

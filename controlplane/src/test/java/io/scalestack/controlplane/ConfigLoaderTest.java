@@ -22,6 +22,7 @@ class ConfigLoaderTest {
     assertThat(config.web().address(3).getHostString()).isEqualTo("127.0.1.13");
     assertThat(config.redis().listen().getPort()).isEqualTo(16379);
     assertThat(config.postgres().listen().getPort()).isEqualTo(15432);
+    assertThat(config.postgres().replicas()).isEqualTo(2);
     assertThat(config.session().strategy()).isEqualTo("store");
     assertThat(ConfigLoader.defaults()).isEqualTo(config);
   }
@@ -82,6 +83,22 @@ class ConfigLoaderTest {
     assertThat(config.web().address(5).getHostString()).isEqualTo("127.0.3.24");
     assertThat(config.session().maxInactive()).isEqualTo(Duration.ofSeconds(60));
     assertThat(config.postgres().runAsUser()).isEqualTo("daemon");
+  }
+
+  @Test
+  void postgresReplicasAreBoundedTakeTheNextPortsAndNeedAServerWeRun() {
+    assertThat(ConfigLoader.parse("scalestack.yaml", "postgres:\n  mode: external\n").postgres().replicas()).isZero();
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", "postgres:\n  replicas: 9\n"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("scalestack.yaml:2: postgres.replicas: 9 (expected: 0..8)");
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", "postgres:\n  mode: external\n  replicas: 1\n"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("scalestack.yaml:3: postgres.replicas: 1 (expected: 0 with mode external: scalestack runs no"
+            + " replicas of a server it does not run)");
+    // pg-replica-1 would take 127.0.0.1:16379, Redis's port
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", "postgres:\n  listen: 127.0.0.1:16378\n  replicas: 1\n"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("postgres.replicas");
   }
 
   @Test
