@@ -346,20 +346,7 @@ public final class Supervisor implements AutoCloseable {
       return null;
     }
     ManagedMember.Starter starter = () -> {
-      PostgresServer.Builder builder = PostgresServer.builder()
-          .bindAddress(pg.listen().getHostString())
-          .port(pg.listen().getPort())
-          .dataDirectory(home.resolve("postgres"))
-          .engineCache(home.resolve("engines"))
-          .logFile(home.resolve("logs/pg-primary.log"))
-          .database(pg.database())
-          .user(pg.user())
-          .password(pg.password())
-          .runAsUser(pg.runAsUser());
-      if (pg.binaries() != null) {
-        builder.binariesDirectory(pg.binaries());
-      }
-      PostgresServer server = builder.build().start();
+      PostgresServer server = postgresBuilder("pg-primary", pg.listen(), home.resolve("postgres")).build().start();
       postgresPrimary = server;
       return engineRunning(server.pid(), server::close, server::kill);
     };
@@ -379,26 +366,33 @@ public final class Supervisor implements AutoCloseable {
       if (primary == null) {
         throw new IllegalStateException("pg-replica-" + n + ": the primary is not running");
       }
-      PostgresServer.Builder builder = PostgresServer.builder()
+      PostgresServer server = postgresBuilder("pg-replica-" + n, listen, home.resolve("pg-replica-" + n))
           .replicaOf(primary)
           .standbyName("pg_replica_" + n)
-          .bindAddress(listen.getHostString())
-          .port(listen.getPort())
-          .dataDirectory(home.resolve("pg-replica-" + n))
-          .engineCache(home.resolve("engines"))
-          .logFile(home.resolve("logs/pg-replica-" + n + ".log"))
-          .database(pg.database())
-          .user(pg.user())
-          .password(pg.password())
-          .runAsUser(pg.runAsUser());
-      if (pg.binaries() != null) {
-        builder.binariesDirectory(pg.binaries());
-      }
-      PostgresServer server = builder.build().start();
+          .build().start();
       return engineRunning(server.pid(), server::close, server::kill);
     };
     return register(member("pg-replica-" + n, "postgres", address(listen), starter, (running, timeout) -> {},
         new ManagedMember.Hooks() {}));
+  }
+
+  /** A PostgreSQL member of ours: its address, data and log, the shared engine cache and credentials. */
+  private PostgresServer.Builder postgresBuilder(String name, InetSocketAddress listen, Path dataDirectory) {
+    TopologyConfig.Postgres pg = config.postgres();
+    PostgresServer.Builder builder = PostgresServer.builder()
+        .bindAddress(listen.getHostString())
+        .port(listen.getPort())
+        .dataDirectory(dataDirectory)
+        .engineCache(home.resolve("engines"))
+        .logFile(home.resolve("logs/" + name + ".log"))
+        .database(pg.database())
+        .user(pg.user())
+        .password(pg.password())
+        .runAsUser(pg.runAsUser());
+    if (pg.binaries() != null) {
+      builder.binariesDirectory(pg.binaries());
+    }
+    return builder;
   }
 
   private ManagedMember balancerMember() {
