@@ -42,7 +42,7 @@ class ControlPlaneDeathTest {
       HttpResponse<String> members = http.send(HttpRequest.newBuilder(URI.create(topology.controlPlaneUrl() + "/api/members")).build(),
           HttpResponse.BodyHandlers.ofString());
       JsonNode list = JSON.readTree(members.body());
-      if (list.size() != 5) {
+      if (list.size() != 6) { // redis, pg-primary, pg-replica-1, lb, web-1, web-2
         return false;
       }
       for (JsonNode member : list) {
@@ -55,7 +55,7 @@ class ControlPlaneDeathTest {
 
     // Everything below the control plane: member JVMs, redis-server, the postmaster and its backends.
     List<ProcessHandle> descendants = controlPlane.descendants().toList();
-    assertThat(descendants).hasSizeGreaterThanOrEqualTo(5);
+    assertThat(descendants).hasSizeGreaterThanOrEqualTo(6);
 
     controlPlane.destroyForcibly(); // SIGKILL: no shutdown hook runs
     controlPlane.waitFor();
