@@ -97,8 +97,9 @@ public final class PostgresServer implements AutoCloseable {
   private final Duration startupTimeout;
   private final boolean external;
   private final Map<String, String> settings;
-  private final PostgresServer replicaOf;
   private final String standbyName;
+  /** The primary this server streams from (null for a primary); changed by promote() and follow(). */
+  private volatile PostgresServer replicaOf;
 
   private final ReentrantLock lock = new ReentrantLock();
   private volatile Process process;
@@ -304,7 +305,7 @@ public final class PostgresServer implements AutoCloseable {
       Files.createDirectory(partial, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       log.info("copying the primary {} into {} (base backup, slot {})", primary.jdbcUrl(), cluster, standbyName);
       try (Connection connection = primary.connect(primaryAddress, "postgres")) {
-        createReplicationSlot(connection);
+        createReplicationSlot(connection, primary, true);
         try (PreparedStatement start = connection.prepareStatement("SELECT pg_backup_start(?, true)")) {
           start.setString(1, "scalestack " + standbyName);
           start.execute();
@@ -322,15 +323,10 @@ public final class PostgresServer implements AutoCloseable {
         }
       }
       Files.createFile(partial.resolve("standby.signal"));
-      String conninfo = "host=" + conninfoValue(primaryAddress.getHostString())
-          + " port=" + primaryAddress.getPort()
-          + " user=" + conninfoValue(user)
-          + " password=" + conninfoValue(password)
-          + " application_name=" + standbyName;
       Files.writeString(partial.resolve("postgresql.auto.conf"),
           "# standby settings written by scalestack (base backup of " + primary.jdbcUrl() + ")\n"
-              + "primary_conninfo = '" + conninfo.replace("'", "''") + "'\n"
-              + "primary_slot_name = '" + standbyName + "'\n",
+              + "primary_conninfo = " + sqlLiteral(conninfo(primaryAddress)) + "\n"
+              + "primary_slot_name = " + sqlLiteral(standbyName) + "\n",
           StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
       Files.move(partial, cluster, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException | SQLException e) {
@@ -338,16 +334,37 @@ public final class PostgresServer implements AutoCloseable {
     }
   }
 
-  /** (Re)creates the slot {@link #standbyName} on the primary, reserving WAL from now on. */
-  private void createReplicationSlot(Connection primary) throws SQLException {
+  /** How this replica reaches {@code primary}: a libpq connection string (libpq manual, section 34.1.1). */
+  private String conninfo(InetSocketAddress primary) {
+    return "host=" + conninfoValue(primary.getHostString())
+        + " port=" + primary.getPort()
+        + " user=" + conninfoValue(user)
+        + " password=" + conninfoValue(password)
+        + " application_name=" + standbyName;
+  }
+
+  /** A SQL string literal (standard_conforming_strings is on by default since PostgreSQL 9.1). */
+  private static String sqlLiteral(String value) {
+    return "'" + value.replace("'", "''") + "'";
+  }
+
+  /**
+   * Creates the slot {@link #standbyName} on {@code server}, reserving WAL from now on; an existing
+   * inactive slot is dropped first when {@code recreate} (a new base backup), else kept (with the
+   * WAL it already holds for this replica).
+   */
+  private void createReplicationSlot(Connection primary, PostgresServer server, boolean recreate) throws SQLException {
     try (PreparedStatement find = primary.prepareStatement(
         "SELECT active FROM pg_replication_slots WHERE slot_name = ?")) {
       find.setString(1, standbyName);
       try (ResultSet rows = find.executeQuery()) {
         if (rows.next()) {
+          if (!recreate) {
+            return;
+          }
           if (rows.getBoolean(1)) {
             throw new EngineException("standbyName: " + standbyName
-                + " (expected: a name no running standby of " + replicaOf.jdbcUrl() + " uses; its slot is active)");
+                + " (expected: a name no running standby of " + server.jdbcUrl() + " uses; its slot is active)");
           }
           try (PreparedStatement drop = primary.prepareStatement("SELECT pg_drop_replication_slot(?)")) {
             drop.setString(1, standbyName);
@@ -401,10 +418,112 @@ public final class PostgresServer implements AutoCloseable {
               + LogTail.forMessage(logFile, 0));
         }
       }
+      replicaOf = null;
       log.info("PostgreSQL replica {} promoted to primary", jdbcUrl());
     } catch (SQLException e) {
       throw new EngineException("cannot promote " + jdbcUrl() + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Makes this running replica stream from {@code primary} instead (after that server was promoted
+   * in a failover): creates this replica's slot there unless it exists, then sets {@code primary_conninfo} and
+   * {@code primary_slot_name} with {@code ALTER SYSTEM} (so they survive restarts) and reloads the
+   * configuration, which restarts the WAL receiver. With {@code recovery_target_timeline = latest}
+   * (the default) the replica follows the new primary's timeline, provided it has not replayed
+   * past the point where that timeline forked (a replica no further than the promoted one never
+   * has). Returns without waiting for streaming to resume.
+   *
+   * @throws IllegalStateException if this server is not a running replica, or {@code primary} not running
+   * @throws EngineException if the slot or the settings cannot be made
+   */
+  public void follow(PostgresServer primary) {
+    Objects.requireNonNull(primary, "primary");
+    if (replicaOf == null || !isRunning()) {
+      throw new IllegalStateException("follow: " + this + " (expected: a running replica)");
+    }
+    if (!primary.isRunning()) {
+      throw new IllegalStateException("follow: " + primary + " (expected: a running primary)");
+    }
+    try (Connection connection = primary.connect(primary.address(), "postgres")) {
+      createReplicationSlot(connection, primary, false);
+    } catch (SQLException e) {
+      throw new EngineException("cannot create the replication slot " + standbyName + " on " + primary.jdbcUrl()
+          + ": " + e.getMessage(), e);
+    }
+    alterSystem("primary_conninfo", conninfo(primary.address()));
+    alterSystem("primary_slot_name", standbyName);
+    replicaOf = primary;
+    log.info("PostgreSQL replica {} now follows {}", jdbcUrl(), primary.jdbcUrl());
+  }
+
+  /**
+   * Sets a server setting with {@code ALTER SYSTEM} (written to {@code postgresql.auto.conf}, so
+   * it survives restarts) and reloads the configuration. Works on a primary and on a replica; a
+   * setting also given with {@link Builder#setting(String, String)} keeps its command-line value.
+   *
+   * @throws EngineException if the server refuses the setting or cannot be reached
+   */
+  public void alterSystem(String name, String value) {
+    Objects.requireNonNull(value, "value");
+    if (!Objects.requireNonNull(name, "name").matches("[a-z_][a-z0-9_.]{0,62}")) {
+      throw new IllegalArgumentException("name: '" + name + "' (expected: a lower-case PostgreSQL setting name)");
+    }
+    try (Connection connection = connect(address(), "postgres");
+        Statement statement = connection.createStatement()) {
+      // ALTER SYSTEM takes no bind parameters; name is checked above, value is quoted
+      statement.execute("ALTER SYSTEM SET " + name + " = " + sqlLiteral(value));
+      statement.execute("SELECT pg_reload_conf()");
+    } catch (SQLException e) {
+      throw new EngineException("cannot set " + name + " on " + jdbcUrl() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Fences this stopped server's cluster: moves {@code data} aside to {@code data.fenced}
+   * (replacing an earlier fenced copy, kept for inspection), so that no start can ever run it
+   * again. A failover does this to the old primary, whose cluster may hold commits nobody else
+   * has; the member comes back as a fresh replica (a new server over the same data directory,
+   * built with {@link Builder#replicaOf(PostgresServer)}, makes a new base backup).
+   *
+   * @return whether there was a cluster to move
+   * @throws IllegalStateException if the server is running or external
+   */
+  public boolean fenceCluster() {
+    lock.lock();
+    try {
+      if (external || isRunning()) {
+        throw new IllegalStateException("fenceCluster: " + this + " (expected: a stopped server of ours)");
+      }
+      Path cluster = dataDirectory.resolve("data");
+      if (!Files.exists(cluster, LinkOption.NOFOLLOW_LINKS)) {
+        return false;
+      }
+      Path fenced = dataDirectory.resolve("data.fenced");
+      Directories.deleteRecursively(fenced);
+      Files.move(cluster, fenced, StandardCopyOption.ATOMIC_MOVE);
+      log.info("PostgreSQL cluster {} fenced: moved to {}", cluster, fenced);
+      return true;
+    } catch (IOException e) {
+      throw new EngineException("cannot fence " + dataDirectory.resolve("data") + ": " + e, e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Whether {@code dataDirectory} holds a cluster that starts as a primary: it exists and has no
+   * {@code standby.signal}. Lets a supervisor find, after its own restart, which member a past
+   * failover promoted.
+   */
+  public static boolean holdsPrimaryCluster(Path dataDirectory) {
+    Path cluster = dataDirectory.toAbsolutePath().normalize().resolve("data");
+    return Files.isRegularFile(cluster.resolve("PG_VERSION")) && !Files.exists(cluster.resolve("standby.signal"));
+  }
+
+  /** The directory this server keeps its cluster in (in its {@code data} subdirectory), or null if external. */
+  public Path dataDirectory() {
+    return dataDirectory;
   }
 
   /**
@@ -632,7 +751,7 @@ public final class PostgresServer implements AutoCloseable {
     return standbyName;
   }
 
-  /** The primary this server is a replica of, or null. */
+  /** The primary this server is a replica of (or, after {@link #follow}, now streams from), or null. */
   public PostgresServer replicaOf() {
     return replicaOf;
   }

@@ -97,6 +97,62 @@ class PostgresReplicationTest {
   }
 
   @Test
+  void afterAPromotionTheOtherReplicaFollowsTheNewPrimaryAndTheFencedOldPrimaryComesBackAsAReplica() throws Exception {
+    try (PostgresServer primary = builder("pg-fenced").build().start();
+        PostgresServer promoted = builder("pg-next").replicaOf(primary).standbyName("next")
+            .setting("wal_retrieve_retry_interval", "100ms").build().start();
+        PostgresServer follower = builder("pg-follower").replicaOf(primary).standbyName("follower")
+            .setting("wal_retrieve_retry_interval", "100ms").build().start()) {
+      execute(primary, "CREATE TABLE photo (id int PRIMARY KEY)");
+      execute(primary, "INSERT INTO photo VALUES (1)");
+      String written = query(primary, "SELECT pg_current_wal_flush_lsn()");
+      for (PostgresServer replica : java.util.List.of(promoted, follower)) {
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(query(replica,
+            "SELECT pg_last_wal_replay_lsn() >= '" + written + "'::pg_lsn")).isEqualTo("t"));
+      }
+      primary.kill();
+
+      promoted.promote();
+      follower.follow(promoted);
+      execute(promoted, "INSERT INTO photo VALUES (2)");
+
+      assertThat(promoted.replicaOf()).isNull();
+      assertThat(follower.replicaOf()).isSameAs(promoted);
+      await().atMost(Duration.ofSeconds(10))
+          .untilAsserted(() -> assertThat(query(follower, "SELECT count(*) FROM photo")).isEqualTo("2"));
+      assertThat(query(promoted, "SELECT state FROM pg_stat_replication WHERE application_name = 'follower'"))
+          .isEqualTo("streaming");
+
+      assertThat(PostgresServer.holdsPrimaryCluster(primary.dataDirectory())).isTrue();
+      assertThat(primary.fenceCluster()).isTrue();
+      assertThat(PostgresServer.holdsPrimaryCluster(primary.dataDirectory())).isFalse();
+      try (PostgresServer rebuilt = PostgresServer.builder().port(primary.address().getPort())
+          .dataDirectory(primary.dataDirectory()).engineCache(engineCache())
+          .replicaOf(promoted).standbyName("old_primary").build().start()) {
+        assertThat(query(rebuilt, "SELECT pg_is_in_recovery()")).isEqualTo("t");
+        assertThat(query(rebuilt, "SELECT count(*) FROM photo")).isEqualTo("2");
+        assertThatThrownBy(() -> execute(rebuilt, "INSERT INTO photo VALUES (3)"))
+            .isInstanceOf(SQLException.class)
+            .hasMessageContaining("read-only transaction");
+      }
+      assertThat(java.nio.file.Files.isDirectory(primary.dataDirectory().resolve("data.fenced"))).isTrue();
+    }
+  }
+
+  @Test
+  void alterSystemChangesASettingAtRuntime() throws Exception {
+    try (PostgresServer primary = builder("pg-alter").build().start()) {
+      primary.alterSystem("synchronous_standby_names", "ANY 1 (a, b)");
+
+      await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+          assertThat(query(primary, "SHOW synchronous_standby_names")).isEqualTo("ANY 1 (a, b)"));
+      assertThatThrownBy(() -> primary.alterSystem("no_such_setting", "1"))
+          .isInstanceOf(EngineException.class)
+          .hasMessageContaining("cannot set no_such_setting on jdbc:postgresql://");
+    }
+  }
+
+  @Test
   void aSynchronousCommitWaitsUntilANamedStandbyHasItsWal() throws Exception {
     try (PostgresServer primary = builder("pg-sync-primary").synchronousStandbyNames("ANY 1 (sync_standby)")
         .build().start()) {

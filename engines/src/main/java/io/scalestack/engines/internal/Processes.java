@@ -3,9 +3,7 @@ package io.scalestack.engines.internal;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +54,11 @@ public final class Processes {
 
   private static void killAndWait(Process process, List<ProcessHandle> descendants) {
     boolean interrupted = false;
+    // All at once, as a crash of the machine would: the engine's children (PostgreSQL backends, a
+    // Redis rewrite child) would notice the parent's death only eventually, and one that lingers
+    // could still answer a client; a restart over the same data needs them gone too.
     process.destroyForcibly();
+    descendants.forEach(ProcessHandle::destroyForcibly);
     while (true) {
       try {
         process.waitFor();
@@ -65,22 +67,36 @@ public final class Processes {
         interrupted = true; // the SIGKILL is sent; finishing the wait is quick and keeps the contract
       }
     }
-    // Children of an engine (PostgreSQL backends, a Redis rewrite child) notice the parent's death
-    // only eventually; a restart over the same data needs them gone now.
+    long deadline = System.nanoTime() + DESCENDANT_EXIT.toNanos();
     for (ProcessHandle descendant : descendants) {
-      if (descendant.isAlive()) {
-        descendant.destroyForcibly();
+      // Exited is enough: an orphan's exit status is for init to reap, which may take seconds, and a
+      // zombie holds no memory, sockets or files (ProcessHandle.onExit() would wait for the reaping).
+      while (descendant.isAlive() && !isZombie(descendant.pid())) {
+        if (System.nanoTime() - deadline > 0) {
+          log.warn("descendant pid {} of pid {} did not exit within {} after SIGKILL", descendant.pid(),
+              process.pid(), DESCENDANT_EXIT);
+          break;
+        }
         try {
-          descendant.onExit().get(DESCENDANT_EXIT.toMillis(), TimeUnit.MILLISECONDS);
+          Thread.sleep(5);
         } catch (InterruptedException e) {
           interrupted = true;
-        } catch (ExecutionException | TimeoutException e) {
-          log.warn("descendant pid {} of pid {} did not exit after SIGKILL", descendant.pid(), process.pid(), e);
         }
       }
     }
     if (interrupted) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Whether {@code pid} has exited and waits to be reaped: state Z in /proc/PID/stat (proc(5)); false elsewhere. */
+  private static boolean isZombie(long pid) {
+    try {
+      String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
+      int afterName = stat.lastIndexOf(')'); // the name, in parentheses, may itself hold spaces and parentheses
+      return afterName >= 0 && afterName + 2 < stat.length() && stat.charAt(afterName + 2) == 'Z';
+    } catch (IOException | RuntimeException e) {
+      return false; // gone (isAlive decides), or not Linux
     }
   }
 
