@@ -81,6 +81,7 @@ public final class WebServer implements AutoCloseable {
   private final ClusteredSessionRepository.Replication sessionReplication;
   private final Path sessionClusterDirectory;
   private final int maxRequestBodyBytes;
+  private final String adminToken;
   private final Telemetry givenTelemetry;
 
   private final ReentrantLock lock = new ReentrantLock();
@@ -110,6 +111,7 @@ public final class WebServer implements AutoCloseable {
     this.sessionReplication = builder.sessionReplication;
     this.sessionClusterDirectory = builder.sessionClusterDirectory;
     this.maxRequestBodyBytes = builder.maxRequestBodyBytes;
+    this.adminToken = builder.adminToken;
     this.givenTelemetry = builder.telemetry;
   }
 
@@ -227,7 +229,9 @@ public final class WebServer implements AutoCloseable {
                 sessions,
                 redisProbe::isReachable,
                 bcryptCost,
-                maxRequestBodyBytes));
+                maxRequestBodyBytes,
+                adminToken,
+                this::updateDatabaseTopology));
 
     server = JettyServers.create(memberName, listen, STOP_TIMEOUT, context);
     try {
@@ -362,6 +366,7 @@ public final class WebServer implements AutoCloseable {
     private Path sessionClusterDirectory =
         Path.of(System.getProperty("java.io.tmpdir"), "scalestack-session-cluster-" + System.getProperty("user.name"));
     private int maxRequestBodyBytes = 16 * 1024;
+    private String adminToken;
     private Telemetry telemetry;
 
     private Builder() {}
@@ -538,6 +543,20 @@ public final class WebServer implements AutoCloseable {
             "maxRequestBodyBytes: " + maxRequestBodyBytes + " (expected: 1..67108864)");
       }
       this.maxRequestBodyBytes = maxRequestBodyBytes;
+      return this;
+    }
+
+    /**
+     * Enables {@code PUT /internal/database-topology} for a control plane that knows this token
+     * ({@code Authorization: Bearer <token>}): after a failover it points the server at the new
+     * primary ({@link WebServer#updateDatabaseTopology}). Default: no admin endpoint.
+     */
+    public Builder adminToken(String adminToken) {
+      Objects.requireNonNull(adminToken, "adminToken");
+      if (adminToken.length() < 16) {
+        throw new IllegalArgumentException("adminToken: <" + adminToken.length() + " characters> (expected: at least 16)");
+      }
+      this.adminToken = adminToken;
       return this;
     }
 

@@ -93,6 +93,41 @@ class WebServerTest {
     }
   }
 
+  @Test
+  void theControlPlaneRepointsAServerAtANewPrimaryWithItsTokenAndNobodyElseCan() throws Exception {
+    String token = "0123456789abcdef0123456789abcdef";
+    String jdbcUrl = postgres.jdbcUrl() + "?currentSchema=" + SCHEMA;
+    try (WebServer admin = WebServer.builder().memberName("web-admin").jdbcUrl(jdbcUrl)
+        .dbUser(postgres.user()).dbPassword(postgres.password()).redisUri(TestEngines.redis().uri())
+        .poolSize(2).bcryptCost(4).adminToken(token).build().start()) {
+      String body = "{\"primary\":\"" + jdbcUrl + "\",\"replicas\":[]}";
+      java.util.function.BiFunction<String, String, Reply> put = (authorization, json) -> {
+        java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + admin.address().getPort() + "/internal/database-topology"))
+            .header("Content-Type", "application/json")
+            .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(json));
+        if (authorization != null) {
+          request.header("Authorization", authorization);
+        }
+        return http.send(request.build());
+      };
+
+      assertError(put.apply(null, body), 401,
+          "Authorization: missing or wrong (expected: Bearer and the control plane's token)", null);
+      assertError(put.apply("Bearer " + token.substring(1) + "0", body), 401,
+          "Authorization: missing or wrong (expected: Bearer and the control plane's token)", null);
+      assertError(put.apply("Bearer " + token, "{\"primary\":\"mysql://elsewhere\",\"replicas\":[]}"), 400,
+          "primary: \"mysql://elsewhere\" (expected: a jdbc:postgresql:// URL of at most 512 characters)", "primary");
+      Reply moved = put.apply("Bearer " + token, body);
+      assertThat(moved.status()).as(moved.body()).isEqualTo(200);
+      assertThat(moved.json().get("primary").asText()).isEqualTo(jdbcUrl);
+
+      assertThat(http.post(admin, "/api/signup", json("username", uniqueUsername(), "password", PASSWORD,
+          "displayName", "After")).status()).isEqualTo(201);
+      assertThat(http.send(a, "PUT", "/internal/database-topology", body, null).status()).isEqualTo(404);
+    }
+  }
+
   private static Connection adminConnection() throws Exception {
     return DriverManager.getConnection(postgres.jdbcUrl(), postgres.user(), postgres.password());
   }

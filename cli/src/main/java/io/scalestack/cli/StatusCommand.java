@@ -31,6 +31,22 @@ final class StatusCommand implements Callable<Integer> {
           m.path("role").asText().equals("web") ? m.path("inFlight").asText() : "-",
           m.path("role").asText().equals("web") ? m.path("requests").asText() : "-");
     }
+    boolean header = false;
+    for (JsonNode m : answer.body()) {
+      JsonNode db = m.path("database");
+      if (db.isMissingNode()) {
+        continue;
+      }
+      if (!header) {
+        out.println();
+        out.printf("%-12s %-8s %-10s %-14s %12s %-10s%n", "POSTGRES", "ROLE", "REACHABLE", "LSN", "LAG_BYTES", "RECEIVER");
+        header = true;
+      }
+      out.printf("%-12s %-8s %-10s %-14s %12s %-10s%n", m.path("name").asText(), db.path("role").asText(),
+          db.path("reachable").asBoolean() ? "yes" : "no", db.path("lsn").asText().isEmpty() ? "-" : db.path("lsn").asText(),
+          db.path("role").asText().equals("primary") ? "-" : db.path("lagBytes").asText(),
+          db.path("walReceiver").asText().isEmpty() ? "-" : db.path("walReceiver").asText());
+    }
     return 0;
   }
 }

@@ -87,6 +87,10 @@ final class WebCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) { // a flag out of range, named with what it expects
       throw new BadInputException(e.getMessage(), e);
     }
+    String adminToken = System.getenv("SCALESTACK_ADMIN_TOKEN"); // from the control plane, for failovers
+    if (adminToken != null && !adminToken.isEmpty()) {
+      builder.adminToken(adminToken);
+    }
     WebServer server = builder.build().start();
     MemberRuntime.runUntilStopped(name, parentPid, server);
     return 0;

@@ -3,6 +3,7 @@ package io.scalestack.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.scalestack.controlplane.ConfigLoader;
 import io.scalestack.controlplane.MemberStatus;
@@ -15,6 +16,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -233,6 +236,109 @@ class TopologySystemTest {
     HttpResponse<String> members = http.send(HttpRequest.newBuilder(URI.create(api + "/api/members")).build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(JSON.readTree(members.body()).findValuesAsText("name")).contains("lb", "redis", "pg-primary", "web-1");
+  }
+
+  @Test
+  @Order(4)
+  void killingThePostgresPrimaryPromotesTheReplicaAndNoAcknowledgedProfileWriteIsLost() throws Exception {
+    List<User> writers = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      writers.add(i < users.size() ? users.get(i) : signUpAndLogIn("writer" + i + "_" + System.nanoTime() % 100_000));
+    }
+    Map<String, String> acknowledged = new ConcurrentHashMap<>();
+    Map<String, Set<String>> unknown = new ConcurrentHashMap<>(); // answered with an error: may have committed
+    ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+    Map<String, LongAdder> servedAfterKill = new ConcurrentHashMap<>();
+    AtomicLong killedAt = new AtomicLong();
+    AtomicLong firstWriteAfterKill = new AtomicLong();
+    AtomicBoolean running = new AtomicBoolean(true);
+    LongAdder writes = new LongAdder();
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor();
+    List<Future<?>> loops = new ArrayList<>();
+    for (User user : writers) {
+      loops.add(clients.submit(() -> {
+        for (int i = 0; running.get() && System.nanoTime() < deadline; i++) {
+          String value = "v" + i;
+          long started = System.nanoTime();
+          try {
+            HttpResponse<String> response = user.client().send(HttpRequest.newBuilder(
+                    URI.create(topology.balancerUrl() + "/api/me"))
+                .timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"displayName\":\"" + value + "\",\"bio\":\"\"}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() == 200) {
+              acknowledged.put(user.username(), value);
+              unknown.remove(user.username());
+              writes.increment();
+              long killed = killedAt.get();
+              if (killed != 0 && started - killed > 0) { // sent after the primary was dead: answered by the new one
+                firstWriteAfterKill.compareAndSet(0, System.nanoTime() - killed);
+                servedAfterKill.computeIfAbsent(response.headers().firstValue("X-Served-By").orElse("?"),
+                    k -> new LongAdder()).increment();
+              }
+            } else {
+              failures.add(user.username() + " " + value + ": " + response.statusCode() + " " + response.body());
+              unknown.computeIfAbsent(user.username(), k -> ConcurrentHashMap.newKeySet()).add(value);
+            }
+          } catch (IOException e) {
+            failures.add(user.username() + " " + value + ": " + e);
+            unknown.computeIfAbsent(user.username(), k -> ConcurrentHashMap.newKeySet()).add(value);
+          }
+        }
+        return null;
+      }));
+    }
+    await().atMost(Duration.ofSeconds(20)).until(() -> writes.sum() > 100);
+
+    assertThat(supervisor.kill("pg-primary")).isTrue(); // returns once the postmaster and its backends are gone
+    killedAt.set(System.nanoTime());
+    await().atMost(Duration.ofSeconds(30)).until(() -> api("/api/failovers").size() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> firstWriteAfterKill.get() != 0);
+    // both web servers write to the new primary: the topology reached each of them
+    await().atMost(Duration.ofSeconds(20)).until(() -> servedAfterKill.keySet().containsAll(List.of("web-1", "web-2")));
+    // the old primary's member comes back, as a replica of the new one
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      for (JsonNode member : api("/api/members")) {
+        if (member.path("name").asText().equals("pg-primary")) {
+          return member.path("state").asText().equals("HEALTHY")
+              && member.path("database").path("role").asText().equals("replica")
+              && member.path("database").path("walReceiver").asText().equals("streaming");
+        }
+      }
+      return false;
+    });
+    running.set(false);
+    for (Future<?> loop : loops) {
+      loop.get();
+    }
+    clients.shutdown();
+
+    JsonNode event = api("/api/failovers").get(0);
+    System.out.printf("system test: pg-primary killed under %d profile writers; %s promoted in %d ms, first"
+        + " acknowledged write %d ms after the kill, %d writes acknowledged, %d failed: %s; served after the kill by %s%n",
+        writers.size(), event.path("newPrimary").asText(), event.path("promotedMillis").asLong(),
+        TimeUnit.NANOSECONDS.toMillis(firstWriteAfterKill.get()), writes.sum(), failures.size(), failures, servedAfterKill);
+    assertThat(event.path("oldPrimary").asText()).isEqualTo("pg-primary");
+    assertThat(event.path("newPrimary").asText()).isEqualTo("pg-replica-1");
+    // only a write in flight at the kill may fail (its COMMIT's outcome is unknown): one per writer at most
+    assertThat(failures).hasSizeLessThanOrEqualTo(writers.size());
+
+    // every acknowledged write is there (or a later one whose answer was an error but which committed)
+    for (User user : writers) {
+      HttpResponse<String> me = me(user);
+      assertThat(me.statusCode()).isEqualTo(200);
+      String displayName = JSON.readTree(me.body()).path("displayName").asText();
+      Set<String> allowed = new java.util.HashSet<>(unknown.getOrDefault(user.username(), Set.of()));
+      allowed.add(acknowledged.get(user.username()));
+      assertThat(displayName).as(user.username()).isIn(allowed);
+    }
+  }
+
+  private JsonNode api(String path) throws Exception {
+    return JSON.readTree(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(api + path)).build(),
+        HttpResponse.BodyHandlers.ofString()).body());
   }
 
   private User signUpAndLogIn(String username) throws Exception {

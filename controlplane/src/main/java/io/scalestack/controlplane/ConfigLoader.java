@@ -134,7 +134,9 @@ public final class ConfigLoader {
             identifier(pg, "user", "scalestack"),
             pg.string("password", "scalestack"),
             pg.string("runAsUser", "nobody"),
-            pg.integer("replicas", pgMode.equals("external") ? 0 : 2, 0, 8));
+            pg.integer("replicas", pgMode.equals("external") ? 0 : 2, 0, 8),
+            pg.bool("synchronous", true),
+            pg.millis("failoverProbeIntervalMillis", 200, 50, 60_000));
     requireFor(pg, postgres.mode(), "binaries", postgres.binaries());
     if (postgres.mode().equals("external") && postgres.replicas() > 0) {
       throw pg.error("replicas", String.valueOf(postgres.replicas()),

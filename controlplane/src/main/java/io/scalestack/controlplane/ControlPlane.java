@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -28,6 +29,8 @@ import org.slf4j.LoggerFactory;
  * GET  /health                      200 {"status":"UP"}
  * GET  /metrics                     Prometheus text
  * GET  /api/members                 [{"name","role","address","state","pid","restarts",…}]
+ *                                   (PostgreSQL members also "database": {"role","reachable","lsn","lagBytes","walReceiver"})
+ * GET  /api/failovers               [{"oldPrimary","newPrimary","detectedAt","promotedAt","promotedMillis","promotedLsn"}]
  * POST /api/members/{name}/kill     202 {"killed":name}; 404 when no such member runs
  * POST /api/pools/{pool}/scale      body {"size":N}; 200 {"pool","size"}; 400 naming the bad field
  * POST /api/shutdown                202 {"status":"stopping","pid"}; then stops every member and this server
@@ -101,6 +104,18 @@ public final class ControlPlane implements AutoCloseable {
         exchange.getResponseBody().write(body);
       } else if (path.equals("/api/members") && method.equals("GET")) {
         send(exchange, 200, membersJson());
+      } else if (path.equals("/api/failovers") && method.equals("GET")) {
+        ArrayNode failovers = JSON.createArrayNode();
+        for (PostgresFailover.FailoverEvent event : supervisor.failovers()) {
+          failovers.addObject()
+              .put("oldPrimary", event.oldPrimary())
+              .put("newPrimary", event.newPrimary())
+              .put("detectedAt", event.detectedAt().toString())
+              .put("promotedAt", event.promotedAt().toString())
+              .put("promotedMillis", event.duration().toMillis())
+              .put("promotedLsn", event.promotedLsn());
+        }
+        send(exchange, 200, failovers);
       } else if (kill.matches() && method.equals("POST")) {
         String name = kill.group(1);
         if (supervisor.kill(name)) {
@@ -156,8 +171,21 @@ public final class ControlPlane implements AutoCloseable {
 
   private ArrayNode membersJson() {
     ArrayNode array = JSON.createArrayNode();
+    Map<String, PostgresFailover.NodeStatus> database = new java.util.HashMap<>();
+    supervisor.databaseStatus().forEach(node -> database.put(node.name(), node));
     for (MemberStatus m : supervisor.members()) {
-      array.addObject()
+      ObjectNode member = array.addObject();
+      PostgresFailover.NodeStatus node = database.get(m.name());
+      if (node != null) {
+        // the failover orchestrator's view: roles change, names do not
+        member.putObject("database")
+            .put("role", node.role().name().toLowerCase(java.util.Locale.ROOT))
+            .put("reachable", node.reachable())
+            .put("lsn", node.lsn())
+            .put("lagBytes", node.lagBytes())
+            .put("walReceiver", node.receiver());
+      }
+      member
           .put("name", m.name())
           .put("role", m.role())
           .put("address", m.address())

@@ -75,10 +75,14 @@ public final class Supervisor implements AutoCloseable {
   private final Map<String, ManagedMember> members = new LinkedHashMap<>();
   private final Object scaleLock = new Object();
 
+  /** Lets the control plane call web servers' {@code /internal} endpoints; made anew by every supervisor. */
+  private final String adminToken = newToken();
+
   private volatile InetSocketAddress redisAddress;
+  // the database topology web servers start with; a failover changes it
   private volatile String jdbcUrl;
-  private volatile List<String> replicaJdbcUrls = List.of(); // set before the web servers start
-  private volatile PostgresServer postgresPrimary; // the running primary, for replicas to copy
+  private volatile List<String> replicaJdbcUrls = List.of();
+  private volatile PostgresFailover failover; // null for an external PostgreSQL
 
   private Supervisor(Builder builder) {
     this.config = builder.config;
@@ -108,18 +112,24 @@ public final class Supervisor implements AutoCloseable {
     try {
       List<ManagedMember> engines = new ArrayList<>();
       engines.add(redisMember());
-      engines.add(postgresMember());
-      startAll(engines.stream().filter(Objects::nonNull).toList());
-      if (!config.postgres().mode().equals("external") && config.postgres().replicas() > 0) {
+      List<ManagedMember> replicas = new ArrayList<>();
+      if (config.postgres().mode().equals("external")) {
+        checkExternalPostgres();
+      } else {
+        // the primary first (after a past failover, not necessarily pg-primary), then the replicas:
         // each a base backup of the running primary, then streaming from it
-        List<ManagedMember> replicas = new ArrayList<>();
-        List<String> urls = new ArrayList<>();
-        for (int n = 1; n <= config.postgres().replicas(); n++) {
-          replicas.add(postgresReplicaMember(n));
-          urls.add("jdbc:postgresql://" + address(offset(config.postgres().listen(), n)) + "/" + config.postgres().database());
+        failover = newFailover();
+        for (String name : postgresMembers().keySet()) {
+          (name.equals(failover.primaryName()) ? engines : replicas).add(postgresMember(name));
         }
-        startAll(replicas);
-        replicaJdbcUrls = List.copyOf(urls);
+      }
+      startAll(engines.stream().filter(Objects::nonNull).toList());
+      startAll(replicas);
+      if (failover != null) {
+        failover.activate(); // synchronous replication from now on: every replica runs
+        PostgresFailover.DatabaseTopology topology = failover.topology();
+        jdbcUrl = topology.primaryJdbcUrl();
+        replicaJdbcUrls = topology.replicaJdbcUrls();
       }
       if (config.session().ha() && !config.redis().mode().equals("external")) {
         // replicas follow the primary, then the Sentinels watch all three
@@ -232,6 +242,10 @@ public final class Supervisor implements AutoCloseable {
     }
     List<ManagedMember> front = snapshot.stream().filter(m -> !isEngine(m)).toList();
     List<ManagedMember> engines = snapshot.stream().filter(Supervisor::isEngine).toList();
+    PostgresFailover orchestrator = failover;
+    if (orchestrator != null) {
+      orchestrator.close(); // stopping the primary is not a failure to fail over from
+    }
     stopAll(front.stream().filter(m -> m.role().equals("balancer")).toList());
     stopAll(front.stream().filter(m -> !m.role().equals("balancer")).toList());
     stopAll(engines);
@@ -335,45 +349,130 @@ public final class Supervisor implements AutoCloseable {
     return uri.append('#').append(SENTINEL_MASTER).toString();
   }
 
-  private ManagedMember postgresMember() {
+  /** An external PostgreSQL is not ours to run: check that it answers with these credentials (creating the database if missing). */
+  private void checkExternalPostgres() {
     TopologyConfig.Postgres pg = config.postgres();
     jdbcUrl = "jdbc:postgresql://" + address(pg.listen()) + "/" + pg.database();
-    if (pg.mode().equals("external")) {
-      // Not ours to run: check that it answers with these credentials, and create the database if missing.
-      PostgresServer.builder().external(true).bindAddress(pg.listen().getHostString()).port(pg.listen().getPort())
-          .database(pg.database()).user(pg.user()).password(pg.password())
-          .startupTimeout(EXTERNAL_CHECK_TIMEOUT).build().start();
-      return null;
-    }
-    ManagedMember.Starter starter = () -> {
-      PostgresServer server = postgresBuilder("pg-primary", pg.listen(), home.resolve("postgres")).build().start();
-      postgresPrimary = server;
-      return engineRunning(server.pid(), server::close, server::kill);
-    };
-    return register(member("pg-primary", "postgres", address(pg.listen()), starter, (running, timeout) -> {}, new ManagedMember.Hooks() {}));
+    PostgresServer.builder().external(true).bindAddress(pg.listen().getHostString()).port(pg.listen().getPort())
+        .database(pg.database()).user(pg.user()).password(pg.password())
+        .startupTimeout(EXTERNAL_CHECK_TIMEOUT).build().start();
   }
 
   /**
-   * Streaming replica {@code n} of the primary: the primary's host, its port + n, made by a base
-   * backup on its first start and restarted over its own data after that. Until failover lands
-   * (issue 5) a dead primary is restarted over its data, and the replicas reconnect to it.
+   * The PostgreSQL members, name to data directory: {@code pg-primary} (the primary of a new
+   * topology) and {@code pg-replica-1..N}. Names, addresses and data stay; roles change with failovers.
    */
-  private ManagedMember postgresReplicaMember(int n) {
+  private Map<String, Path> postgresMembers() {
+    Map<String, Path> members = new LinkedHashMap<>();
+    members.put("pg-primary", home.resolve("postgres"));
+    for (int n = 1; n <= config.postgres().replicas(); n++) {
+      members.put("pg-replica-" + n, home.resolve("pg-replica-" + n));
+    }
+    return members;
+  }
+
+  private InetSocketAddress postgresListen(String name) {
+    InetSocketAddress listen = config.postgres().listen();
+    return name.equals("pg-primary") ? listen : offset(listen, Integer.parseInt(name.substring("pg-replica-".length())));
+  }
+
+  private PostgresFailover newFailover() {
     TopologyConfig.Postgres pg = config.postgres();
-    InetSocketAddress listen = offset(pg.listen(), n);
+    Map<String, Path> members = postgresMembers();
+    return new PostgresFailover(members,
+        name -> postgresBuilder(name, postgresListen(name), members.get(name))
+            // a replica whose primary changed reconnects within 0.1 s, not 5; a hung peer is noticed in 5 s, not 60
+            .setting("wal_retrieve_retry_interval", "100ms")
+            .setting("wal_receiver_timeout", "5s")
+            .setting("wal_sender_timeout", "5s"),
+        pg.user(), pg.password(), pg.synchronous() && pg.replicas() > 0, this::databaseTopologyChanged,
+        pg.failoverProbeInterval(), 2, scheduler, executor, clock);
+  }
+
+  /**
+   * One PostgreSQL member, started by the failover orchestrator in its current role: a dead
+   * primary's restart waits for the orchestrator's decision and comes back as a fresh replica of
+   * the promoted one; a dead replica restarts over its data.
+   */
+  private ManagedMember postgresMember(String name) {
+    PostgresFailover orchestrator = failover;
     ManagedMember.Starter starter = () -> {
-      PostgresServer primary = postgresPrimary;
-      if (primary == null) {
-        throw new IllegalStateException("pg-replica-" + n + ": the primary is not running");
-      }
-      PostgresServer server = postgresBuilder("pg-replica-" + n, listen, home.resolve("pg-replica-" + n))
-          .replicaOf(primary)
-          .standbyName("pg_replica_" + n)
-          .build().start();
+      PostgresServer server = orchestrator.start(name);
       return engineRunning(server.pid(), server::close, server::kill);
     };
-    return register(member("pg-replica-" + n, "postgres", address(listen), starter, (running, timeout) -> {},
-        new ManagedMember.Hooks() {}));
+    return register(member(name, "postgres", address(postgresListen(name)), starter, (running, timeout) -> {},
+        new ManagedMember.Hooks() {
+          @Override
+          public void died(ManagedMember member) {
+            orchestrator.died(name); // the supervisor is one observer of the primary's death
+          }
+        }));
+  }
+
+  /**
+   * After a failover: web servers started from now on get the new topology, running ones are told
+   * at once, each on its own virtual thread, retried for a few seconds.
+   */
+  private void databaseTopologyChanged(PostgresFailover.DatabaseTopology topology) {
+    jdbcUrl = topology.primaryJdbcUrl();
+    replicaJdbcUrls = topology.replicaJdbcUrls();
+    StringBuilder body = new StringBuilder("{\"primary\":\"").append(topology.primaryJdbcUrl()).append("\",\"replicas\":[");
+    for (int i = 0; i < topology.replicaJdbcUrls().size(); i++) {
+      body.append(i > 0 ? "," : "").append('"').append(topology.replicaJdbcUrls().get(i)).append('"');
+    }
+    String json = body.append("]}").toString(); // our own URLs: host, port and a validated database name
+    for (ManagedMember member : webMembers()) {
+      executor.execute(() -> pushTopology(member, json));
+    }
+  }
+
+  private void pushTopology(ManagedMember member, String json) {
+    URI uri = URI.create("http://" + member.address() + "/internal/database-topology");
+    String last = "not tried";
+    for (int attempt = 1; attempt <= 20 && !closed.get(); attempt++) {
+      try {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri)
+            .timeout(Duration.ofSeconds(2))
+            .header("Authorization", "Bearer " + adminToken)
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() == 200) {
+          log.info("{}: database topology pushed: {}", member.name(), json);
+          return;
+        }
+        last = "answered " + response.statusCode() + " " + response.body();
+      } catch (IOException e) {
+        last = e.toString();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      try {
+        Thread.sleep(250); // a dead web server restarts with the new topology anyway
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    log.warn("{}: could not push the database topology ({}); it gets it when it restarts", member.name(), last);
+  }
+
+  /** The PostgreSQL members' roles and WAL positions as the orchestrator last saw them; empty for an external server. */
+  List<PostgresFailover.NodeStatus> databaseStatus() {
+    PostgresFailover orchestrator = failover;
+    return orchestrator == null ? List.of() : orchestrator.status();
+  }
+
+  /** The failovers so far, oldest first. */
+  List<PostgresFailover.FailoverEvent> failovers() {
+    PostgresFailover orchestrator = failover;
+    return orchestrator == null ? List.of() : orchestrator.history();
+  }
+
+  private static String newToken() {
+    byte[] bytes = new byte[24];
+    new java.security.SecureRandom().nextBytes(bytes);
+    return java.util.HexFormat.of().formatHex(bytes);
   }
 
   /** A PostgreSQL member of ours: its address, data and log, the shared engine cache and credentials. */
@@ -424,13 +523,33 @@ public final class Supervisor implements AutoCloseable {
       // The photo service's GET, PUT and DELETE are idempotent: a web server killed mid-request costs nobody an error.
       args.add("--retry-idempotent");
     }
-    return register(member("lb", "balancer", address(lb.listen()), javaStarter("lb", 256, args),
+    return register(member("lb", "balancer", address(lb.listen()), javaStarter("lb", 256, () -> args, Map.of()),
         httpReadiness(lb.admin(), "/health"), new ManagedMember.Hooks() {}));
   }
 
   private ManagedMember webMember(int index) {
     String name = "web-" + index;
     InetSocketAddress listen = config.web().address(index);
+    // built at every start: a web server restarted after a failover starts on the new primary
+    java.util.function.Supplier<List<String>> args = () -> webArguments(name, listen);
+    ManagedMember.Hooks hooks = new ManagedMember.Hooks() {
+      @Override
+      public void healthy(ManagedMember member) throws Exception {
+        balancerAdmin.register(name, resolved(listen));
+      }
+
+      @Override
+      public void died(ManagedMember member) throws Exception {
+        // Tell the balancer at once rather than waiting for `fall` failed health checks.
+        balancerAdmin.remove(name);
+      }
+    };
+    return register(member(name, "web", address(listen),
+        javaStarter(name, config.web().heapMegabytes(), args, Map.of("SCALESTACK_ADMIN_TOKEN", adminToken)),
+        httpReadiness(listen, "/health"), hooks));
+  }
+
+  private List<String> webArguments(String name, InetSocketAddress listen) {
     List<String> args = new ArrayList<>(List.of(
         "web",
         "--name", name,
@@ -450,28 +569,18 @@ public final class Supervisor implements AutoCloseable {
       args.add("--replica-jdbc-url");
       args.add(replica);
     }
-    ManagedMember.Hooks hooks = new ManagedMember.Hooks() {
-      @Override
-      public void healthy(ManagedMember member) throws Exception {
-        balancerAdmin.register(name, resolved(listen));
-      }
-
-      @Override
-      public void died(ManagedMember member) throws Exception {
-        // Tell the balancer at once rather than waiting for `fall` failed health checks.
-        balancerAdmin.remove(name);
-      }
-    };
-    return register(member(name, "web", address(listen), javaStarter(name, config.web().heapMegabytes(), args),
-        httpReadiness(listen, "/health"), hooks));
+    return args;
   }
 
-  private ManagedMember.Starter javaStarter(String name, int heapMegabytes, List<String> args) {
+  private ManagedMember.Starter javaStarter(String name, int heapMegabytes,
+      java.util.function.Supplier<List<String>> args, Map<String, String> environment) {
     return () -> {
-      ProcessBuilder builder = launcher.command(name, heapMegabytes, args);
+      ProcessBuilder builder = launcher.command(name, heapMegabytes, args.get());
       Path out = home.resolve("logs/" + name + ".out");
       builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()));
+      // secrets through the environment, so that they do not show in `ps`
       builder.environment().put("SCALESTACK_DB_PASSWORD", config.postgres().password());
+      builder.environment().putAll(environment);
       // TERM, not KILL: a member whose control plane died still closes its sockets and pools cleanly.
       return Running.of(ChildProcesses.start(builder, ParentDeathSignal.TERM));
     };

@@ -80,6 +80,10 @@ public record TopologyConfig(
    * The PostgreSQL engine; {@code mode} as for {@link Redis}. {@code runAsUser} is the account
    * PostgreSQL runs as when scalestack runs as root (PostgreSQL refuses root). {@code replicas}
    * streaming replicas ({@code pg-replica-N}, on the primary's port + N) take the web tier's reads.
+   * With replicas, {@code synchronous} makes a commit wait until one of them has flushed it ({@code
+   * ANY 1}), so a failover loses no acknowledged commit; the failover orchestrator probes every
+   * member each {@code failoverProbeInterval} and declares the primary dead after two failed probes
+   * that the replicas confirm (see {@code PostgresFailover}).
    */
   public record Postgres(
       String mode,
@@ -89,7 +93,9 @@ public record TopologyConfig(
       String user,
       String password,
       String runAsUser,
-      int replicas) {}
+      int replicas,
+      boolean synchronous,
+      Duration failoverProbeInterval) {}
 
   /** How the supervisor treats members that die. */
   public record Supervisor(boolean restart, Duration restartDelay, Duration startupTimeout) {}

@@ -39,7 +39,9 @@ public final class PhotoService {
       SessionRepository sessions,
       BooleanSupplier redisReachable,
       int bcryptCost,
-      int maxRequestBodyBytes) {}
+      int maxRequestBodyBytes,
+      String adminToken,
+      java.util.function.BiConsumer<String, java.util.List<String>> databaseTopologyUpdate) {}
 
   public static ServletContextHandler context(Settings settings) {
     ServletContextHandler context = new ServletContextHandler(ServletContextHandler.NO_SESSIONS);
@@ -73,6 +75,11 @@ public final class PhotoService {
     checks.put("redis", settings.redisReachable());
     add(context, "/health", new Servlets.Health(settings.member(), checks));
     add(context, "/metrics", new Servlets.Metrics(settings.metricsContentType(), settings.scrape()));
+    if (settings.adminToken() != null) {
+      AdminApi admin = new AdminApi(settings.adminToken(), settings.databaseTopologyUpdate());
+      add(context, "/internal/database-topology",
+          new ApiServlet(settings.maxRequestBodyBytes(), Map.of("PUT", admin::updateDatabaseTopology)));
+    }
 
     // "" is the context root exactly (Servlet 6.0 section 12.2); "/" catches everything else.
     add(context, "", new Servlets.StaticFile("/io/scalestack/app/static/index.html", "text/html; charset=utf-8"));
