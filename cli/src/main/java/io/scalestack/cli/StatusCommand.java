@@ -44,7 +44,7 @@ final class StatusCommand implements Callable<Integer> {
       }
       out.printf("%-12s %-8s %-10s %-14s %12s %-10s%n", m.path("name").asText(), db.path("role").asText(),
           db.path("reachable").asBoolean() ? "yes" : "no", db.path("lsn").asText().isEmpty() ? "-" : db.path("lsn").asText(),
-          db.path("role").asText().equals("primary") ? "-" : db.path("lagBytes").asText(),
+          db.path("role").asText().equals("primary") || db.path("lagBytes").asLong() < 0 ? "-" : db.path("lagBytes").asText(),
           db.path("walReceiver").asText().isEmpty() ? "-" : db.path("walReceiver").asText());
     }
     return 0;

@@ -71,7 +71,7 @@ final class PostgresFailover implements AutoCloseable {
   /** The primary and the replicas, as web servers should use them. */
   record DatabaseTopology(String primaryJdbcUrl, List<String> replicaJdbcUrls) {}
 
-  /** One member's state as last probed: for {@code scalestack status}. */
+  /** One member's state as last probed, for {@code scalestack status}; {@code lagBytes} is -1 when unknown. */
   record NodeStatus(String name, Role role, boolean reachable, String lsn, long lagBytes, String receiver) {}
 
   /** One completed failover. */
@@ -262,7 +262,7 @@ final class PostgresFailover implements AutoCloseable {
     List<NodeStatus> statuses = new ArrayList<>();
     long primaryLsn = primary.lsn;
     for (Node node : nodes.values()) {
-      long lag = node == primary || node.replayLsn < 0 || primaryLsn < 0 ? 0 : Math.max(0, primaryLsn - node.replayLsn);
+      long lag = node == primary ? 0 : node.replayLsn < 0 || primaryLsn < 0 ? -1 : Math.max(0, primaryLsn - node.replayLsn);
       statuses.add(new NodeStatus(node.name, node.role, node.reachable,
           node.lsn < 0 ? "" : format(node.lsn), lag, node == primary ? "" : node.receiver));
     }
@@ -563,6 +563,8 @@ final class PostgresFailover implements AutoCloseable {
     void markUnreachable() {
       reachable = false;
       inRecovery = null;
+      lsn = -1;
+      replayLsn = -1;
       receiver = "none";
     }
 
