@@ -4,6 +4,9 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.scalestack.app.internal.Database;
+import io.scalestack.app.internal.ShardedDatabase;
+import io.scalestack.data.ShardFunction;
+import io.scalestack.data.SnowflakeIds;
 import io.scalestack.app.internal.JettyServers;
 import io.scalestack.app.internal.PhotoService;
 import io.scalestack.app.internal.Redact;
@@ -74,6 +77,9 @@ public final class WebServer implements AutoCloseable {
   private final String dbPassword;
   private final String redisUri;
   private final int poolSize;
+  private final int shards;
+  private final ShardFunction shardFunction;
+  private final int workerId;
   private final int bcryptCost;
   private final Duration sessionMaxInactive;
   private final String sessionStrategy;
@@ -88,7 +94,7 @@ public final class WebServer implements AutoCloseable {
   // All guarded by lock.
   private State state = State.NEW;
   private Telemetry ownedTelemetry;
-  private ReplicationGroup database;
+  private ShardedDatabase database;
   private SessionRepository sessions;
   private RedisProbe redisProbe;
   private Server server;
@@ -104,6 +110,9 @@ public final class WebServer implements AutoCloseable {
     this.dbPassword = builder.dbPassword;
     this.redisUri = builder.redisUri;
     this.poolSize = builder.poolSize;
+    this.shards = builder.shards;
+    this.shardFunction = builder.shardFunction;
+    this.workerId = builder.workerId >= 0 ? builder.workerId : workerIdOf(builder.memberName);
     this.bcryptCost = builder.bcryptCost;
     this.sessionMaxInactive = builder.sessionMaxInactive;
     this.sessionStrategy = builder.sessionStrategy;
@@ -183,15 +192,14 @@ public final class WebServer implements AutoCloseable {
     }
     try {
       Database.checkConnects(jdbcUrl, dbUser, dbPassword);
-      database = Database.open(memberName, Database.topology(jdbcUrl, replicaJdbcUrls), dbUser, dbPassword,
-          poolSize, replicaMaxLag, telemetry.registry());
     } catch (SQLException | RuntimeException e) {
       throw failure("cannot connect to PostgreSQL at " + Redact.uri(jdbcUrl), e);
     }
     try {
-      Database.migrate(jdbcUrl, dbUser, dbPassword);
-    } catch (RuntimeException e) {
-      throw failure("cannot migrate the schema at " + Redact.uri(jdbcUrl), e);
+      database = ShardedDatabase.open(memberName, jdbcUrl, replicaJdbcUrls, dbUser, dbPassword, poolSize, replicaMaxLag,
+          telemetry.registry(), shards, shardFunction);
+    } catch (SQLException | RuntimeException e) {
+      throw failure("cannot open (migrate, shard) the database at " + Redact.uri(jdbcUrl), e);
     }
     try {
       // local and sticky keep sessions in this server's memory (issue 4, the seeds' first two
@@ -224,7 +232,10 @@ public final class WebServer implements AutoCloseable {
                 metrics.registry(),
                 metrics::scrape,
                 Telemetry.CONTENT_TYPE,
-                database,
+                database.catalogGroup(),
+                database.catalog(),
+                database.shards(),
+                SnowflakeIds.builder().workerId(workerId).build(),
                 sessionFilter,
                 sessions,
                 redisProbe::isReachable,
@@ -249,7 +260,7 @@ public final class WebServer implements AutoCloseable {
    * @throws IllegalStateException if the server is not started
    */
   public void updateDatabaseTopology(String primaryJdbcUrl, List<String> replicaJdbcUrls) {
-    ReplicationGroup current;
+    ShardedDatabase current;
     lock.lock();
     try {
       if (state != State.STARTED) {
@@ -259,7 +270,7 @@ public final class WebServer implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    current.updateTopology(Database.topology(primaryJdbcUrl, replicaJdbcUrls));
+    current.updateTopology(primaryJdbcUrl, replicaJdbcUrls);
     log.info("{}: database topology now primary {}, {} replica(s)", memberName, Redact.uri(primaryJdbcUrl),
         replicaJdbcUrls.size());
   }
@@ -338,6 +349,15 @@ public final class WebServer implements AutoCloseable {
     return new IllegalStateException(memberName + ": " + what + ": " + detail, cause);
   }
 
+  /** {@code web-3} is worker 3; a name without a number gets a stable one from its hash. */
+  static int workerIdOf(String memberName) {
+    java.util.regex.Matcher number = java.util.regex.Pattern.compile("(\\d{1,4})$").matcher(memberName);
+    if (number.find() && Integer.parseInt(number.group(1)) <= SnowflakeIds.MAX_WORKER_ID) {
+      return Integer.parseInt(number.group(1));
+    }
+    return Math.floorMod(memberName.hashCode(), SnowflakeIds.MAX_WORKER_ID + 1);
+  }
+
   /**
    * Validating builder of a {@link WebServer}. Each setter checks its argument at once and throws
    * {@link IllegalArgumentException} naming the field, the value and what was expected.
@@ -358,6 +378,9 @@ public final class WebServer implements AutoCloseable {
     private String dbPassword;
     private String redisUri;
     private int poolSize = 10;
+    private int shards = 1;
+    private ShardFunction shardFunction = ShardFunction.CONSISTENT;
+    private int workerId = -1;
     private int bcryptCost = 10;
     private Duration sessionMaxInactive = Duration.ofMinutes(30);
     private String sessionStrategy = "store";
@@ -462,6 +485,33 @@ public final class WebServer implements AutoCloseable {
             + "' (expected: a URI starting with redis://, rediss:// or redis-sentinel://)");
       }
       this.redisUri = redisUri;
+      return this;
+    }
+
+    /**
+     * How many shards (databases {@code <database>}, {@code <database>_s1} … of the one cluster) the
+     * users are spread over, and by which function, when the catalog has no shard map yet; a stored
+     * map always wins (a resharding changes it). Default 1, {@code consistent}.
+     */
+    public Builder shards(int shards, ShardFunction function) {
+      if (shards < 1 || shards > 64) {
+        throw new IllegalArgumentException("shards: " + shards + " (expected: 1..64)");
+      }
+      this.shards = shards;
+      this.shardFunction = Objects.requireNonNull(function, "function");
+      return this;
+    }
+
+    /**
+     * This server's Snowflake worker id (0..1023), unique among the web servers running at one
+     * time. Default: the number at the end of the member name ({@code web-3} is 3), else one derived
+     * from the name.
+     */
+    public Builder workerId(int workerId) {
+      if (workerId < 0 || workerId > SnowflakeIds.MAX_WORKER_ID) {
+        throw new IllegalArgumentException("workerId: " + workerId + " (expected: 0.." + SnowflakeIds.MAX_WORKER_ID + ")");
+      }
+      this.workerId = workerId;
       return this;
     }
 

@@ -56,6 +56,17 @@ final class WebCommand implements Callable<Integer> {
   @Option(names = "--session-max-inactive-seconds", defaultValue = "1800")
   long sessionMaxInactiveSeconds;
 
+  @Option(names = "--shards", defaultValue = "1",
+      description = "Shards (databases of the cluster) for the first shard map, if the catalog has none (1..64).")
+  int shards;
+
+  @Option(names = "--shard-function", defaultValue = "consistent", description = "modulo or consistent, for the first shard map.")
+  String shardFunction;
+
+  @Option(names = "--worker-id", defaultValue = "-1",
+      description = "Snowflake worker id, 0..1023, unique among running web servers (default: from --name).")
+  int workerId;
+
   @Option(names = "--log-file", description = "JSON-lines log file.")
   Path logFile;
 
@@ -83,7 +94,11 @@ final class WebCommand implements Callable<Integer> {
           .sessionDurability(sessionDurability)
           .bcryptCost(bcryptCost)
           .sessionMaxInactive(Duration.ofSeconds(sessionMaxInactiveSeconds))
-          .telemetry(telemetry);
+          .telemetry(telemetry)
+          .shards(shards, io.scalestack.data.ShardFunction.named(shardFunction));
+      if (workerId >= 0) {
+        builder.workerId(workerId);
+      }
     } catch (IllegalArgumentException e) { // a flag out of range, named with what it expects
       throw new BadInputException(e.getMessage(), e);
     }

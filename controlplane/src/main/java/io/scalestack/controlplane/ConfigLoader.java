@@ -136,7 +136,9 @@ public final class ConfigLoader {
             pg.string("runAsUser", "nobody"),
             pg.integer("replicas", pgMode.equals("external") ? 0 : 2, 0, 8),
             pg.bool("synchronous", true),
-            pg.millis("failoverProbeIntervalMillis", 200, 50, 60_000));
+            pg.millis("failoverProbeIntervalMillis", 200, 50, 60_000),
+            pg.integer("shards", 1, 1, 64),
+            pg.oneOf("shardFunction", "consistent", "modulo", "consistent"));
     requireFor(pg, postgres.mode(), "binaries", postgres.binaries());
     if (postgres.mode().equals("external") && postgres.replicas() > 0) {
       throw pg.error("replicas", String.valueOf(postgres.replicas()),

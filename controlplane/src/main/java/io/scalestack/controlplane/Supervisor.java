@@ -563,6 +563,8 @@ public final class Supervisor implements AutoCloseable {
         "--session-replication", config.session().replication(),
         "--session-cluster-dir", home.resolve("session-cluster").toString(),
         "--session-max-inactive-seconds", String.valueOf(config.session().maxInactive().toSeconds()),
+        "--shards", String.valueOf(config.postgres().shards()),
+        "--shard-function", config.postgres().shardFunction(),
         "--log-file", home.resolve("logs/" + name + ".log").toString(),
         "--parent-pid", String.valueOf(ProcessHandle.current().pid())));
     for (String replica : replicaJdbcUrls) {

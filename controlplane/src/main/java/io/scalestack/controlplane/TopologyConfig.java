@@ -83,7 +83,9 @@ public record TopologyConfig(
    * With replicas, {@code synchronous} makes a commit wait until one of them has flushed it ({@code
    * ANY 1}), so a failover loses no acknowledged commit; the failover orchestrator probes every
    * member each {@code failoverProbeInterval} and declares the primary dead after two failed probes
-   * that the replicas confirm (see {@code PostgresFailover}).
+   * that the replicas confirm (see {@code PostgresFailover}). Users are spread over {@code shards}
+   * databases of the cluster by {@code shardFunction} ({@code modulo} or {@code consistent}) when
+   * the catalog has no shard map yet.
    */
   public record Postgres(
       String mode,
@@ -95,7 +97,9 @@ public record TopologyConfig(
       String runAsUser,
       int replicas,
       boolean synchronous,
-      Duration failoverProbeInterval) {}
+      Duration failoverProbeInterval,
+      int shards,
+      String shardFunction) {}
 
   /** How the supervisor treats members that die. */
   public record Supervisor(boolean restart, Duration restartDelay, Duration startupTimeout) {}

@@ -18,8 +18,9 @@ import java.util.OptionalLong;
  * names, decide shards. Both are small and change rarely (a map per resharding, a directory row
  * per sign-up).
  *
- * <p>Tables, in schema {@code catalog}: {@code shard_map(version PRIMARY KEY, function, shards,
- * published_at)} and {@code user_directory(username PRIMARY KEY, user_id UNIQUE)}. Publishing a
+ * <p>Tables, in the connection's schema ({@code search_path}; {@code public} by default): {@code
+ * shard_map(version PRIMARY KEY, function, shards, published_at)} and {@code
+ * user_directory(username PRIMARY KEY, user_id UNIQUE)}. Publishing a
  * map is a compare-and-set on its version (two coordinators cannot both publish version N), and a
  * username belongs to whoever inserted it first.
  *
@@ -43,10 +44,9 @@ public final class ShardCatalog {
       try (Statement statement = connection.createStatement()) {
         // several web servers may open the catalog at once: the advisory lock serialises the DDL
         statement.execute("SELECT pg_advisory_xact_lock(7305061)");
-        statement.execute("CREATE SCHEMA IF NOT EXISTS catalog");
-        statement.execute("CREATE TABLE IF NOT EXISTS catalog.shard_map (version bigint PRIMARY KEY,"
+        statement.execute("CREATE TABLE IF NOT EXISTS shard_map (version bigint PRIMARY KEY,"
             + " function text NOT NULL, shards text[] NOT NULL, published_at timestamptz NOT NULL DEFAULT now())");
-        statement.execute("CREATE TABLE IF NOT EXISTS catalog.user_directory (username text PRIMARY KEY,"
+        statement.execute("CREATE TABLE IF NOT EXISTS user_directory (username text PRIMARY KEY,"
             + " user_id bigint NOT NULL UNIQUE)");
       }
       return null;
@@ -59,7 +59,7 @@ public final class ShardCatalog {
     return group.write(ConsistencyToken.create(), connection -> {
       try (Statement statement = connection.createStatement();
           ResultSet rows = statement.executeQuery(
-              "SELECT version, function, shards FROM catalog.shard_map ORDER BY version DESC LIMIT 1")) {
+              "SELECT version, function, shards FROM shard_map ORDER BY version DESC LIMIT 1")) {
         if (!rows.next()) {
           return Optional.<ShardMap>empty();
         }
@@ -74,7 +74,7 @@ public final class ShardCatalog {
     return group.write(ConsistencyToken.create(), connection -> {
       List<ShardMap> maps = new ArrayList<>();
       try (Statement statement = connection.createStatement();
-          ResultSet rows = statement.executeQuery("SELECT version, function, shards FROM catalog.shard_map ORDER BY version")) {
+          ResultSet rows = statement.executeQuery("SELECT version, function, shards FROM shard_map ORDER BY version")) {
         while (rows.next()) {
           maps.add(new ShardMap(rows.getLong(1), ShardFunction.named(rows.getString(2)),
               Arrays.asList((String[]) rows.getArray(3).getArray())));
@@ -94,11 +94,11 @@ public final class ShardCatalog {
     Objects.requireNonNull(map, "map");
     group.write(ConsistencyToken.create(), connection -> {
       try (Statement lock = connection.createStatement()) {
-        lock.execute("LOCK TABLE catalog.shard_map IN EXCLUSIVE MODE"); // versions are handed out one at a time
+        lock.execute("LOCK TABLE shard_map IN EXCLUSIVE MODE"); // versions are handed out one at a time
       }
       long newest;
       try (Statement statement = connection.createStatement();
-          ResultSet rows = statement.executeQuery("SELECT COALESCE(max(version), 0) FROM catalog.shard_map")) {
+          ResultSet rows = statement.executeQuery("SELECT COALESCE(max(version), 0) FROM shard_map")) {
         rows.next();
         newest = rows.getLong(1);
       }
@@ -107,7 +107,7 @@ public final class ShardCatalog {
             + ", one more than the newest stored)");
       }
       try (PreparedStatement insert = connection.prepareStatement(
-          "INSERT INTO catalog.shard_map (version, function, shards) VALUES (?, ?, ?)")) {
+          "INSERT INTO shard_map (version, function, shards) VALUES (?, ?, ?)")) {
         insert.setLong(1, map.version());
         insert.setString(2, map.function().name());
         insert.setArray(3, connection.createArrayOf("text", map.shards().toArray()));
@@ -124,7 +124,7 @@ public final class ShardCatalog {
   public boolean register(ConsistencyToken token, String username, long userId) throws SQLException {
     return group.write(token, connection -> {
       try (PreparedStatement insert = connection.prepareStatement(
-          "INSERT INTO catalog.user_directory (username, user_id) VALUES (?, ?) ON CONFLICT (username) DO NOTHING")) {
+          "INSERT INTO user_directory (username, user_id) VALUES (?, ?) ON CONFLICT (username) DO NOTHING")) {
         insert.setString(1, username);
         insert.setLong(2, userId);
         return insert.executeUpdate() == 1;
@@ -136,7 +136,7 @@ public final class ShardCatalog {
   public void unregister(ConsistencyToken token, String username, long userId) throws SQLException {
     group.write(token, connection -> {
       try (PreparedStatement delete = connection.prepareStatement(
-          "DELETE FROM catalog.user_directory WHERE username = ? AND user_id = ?")) {
+          "DELETE FROM user_directory WHERE username = ? AND user_id = ?")) {
         delete.setString(1, username);
         delete.setLong(2, userId);
         return delete.executeUpdate();
@@ -151,7 +151,7 @@ public final class ShardCatalog {
   public OptionalLong lookup(ConsistencyToken token, String username, boolean fresh) throws SQLException {
     SqlWork<OptionalLong> work = connection -> {
       try (PreparedStatement select = connection.prepareStatement(
-          "SELECT user_id FROM catalog.user_directory WHERE username = ?")) {
+          "SELECT user_id FROM user_directory WHERE username = ?")) {
         select.setString(1, username);
         try (ResultSet rows = select.executeQuery()) {
           return rows.next() ? OptionalLong.of(rows.getLong(1)) : OptionalLong.empty();

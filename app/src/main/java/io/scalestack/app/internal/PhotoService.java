@@ -2,6 +2,9 @@ package io.scalestack.app.internal;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.scalestack.data.ReplicationGroup;
+import io.scalestack.data.ShardCatalog;
+import io.scalestack.data.ShardedGroups;
+import io.scalestack.data.SnowflakeIds;
 import io.scalestack.session.SessionRepository;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
@@ -35,6 +38,9 @@ public final class PhotoService {
       Supplier<String> scrape,
       String metricsContentType,
       ReplicationGroup database,
+      ShardCatalog catalog,
+      ShardedGroups shards,
+      SnowflakeIds ids,
       Filter sessionFilter,
       SessionRepository sessions,
       BooleanSupplier redisReachable,
@@ -58,7 +64,7 @@ public final class PhotoService {
     int hashers = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
     UserApi users =
         new UserApi(
-            new UserRepository(settings.database()),
+            new UserRepository(settings.catalog(), settings.shards(), settings.ids()),
             new PasswordHasher(settings.bcryptCost(), hashers),
             settings.sessions(),
             settings.maxRequestBodyBytes());

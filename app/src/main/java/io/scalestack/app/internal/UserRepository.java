@@ -2,15 +2,22 @@ package io.scalestack.app.internal;
 
 import io.scalestack.data.ConsistencyToken;
 import io.scalestack.data.ReplicationGroup;
+import io.scalestack.data.ShardCatalog;
+import io.scalestack.data.ShardedGroups;
+import io.scalestack.data.SnowflakeIds;
+import java.util.OptionalLong;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Optional;
 
 /**
- * The {@code users} table (migration {@code V1__users.sql}) through plain JDBC on a {@link
- * ReplicationGroup}: writes on the primary, a profile read on a replica that has the caller's own
- * last write and login (their {@link ConsistencyToken}), a login's lookup on the primary.
+ * The {@code users} table (migration {@code V1__users.sql}) of every shard, through plain JDBC on
+ * each shard's {@link ReplicationGroup}: a user's row lives on the shard the {@link ShardedGroups}
+ * map names for their id (a Snowflake id this server makes), their name in the catalog's
+ * directory. Writes on the primary, a profile read on a replica that has the caller's own last
+ * write and login (their {@link ConsistencyToken}; every shard is a database of one cluster, so
+ * one WAL position orders them all), a login's lookups on the primary.
  *
  * <p>Every method blocks the calling thread, which is meant to be a virtual thread. Thread-safe.
  */
@@ -22,30 +29,49 @@ final class UserRepository {
   /** What a login compares against, and whom it logs in. */
   record Credentials(User user, String passwordHash) {}
 
-  private final ReplicationGroup database;
+  private final ShardCatalog catalog;
+  private final ShardedGroups shards;
+  private final SnowflakeIds ids;
 
-  UserRepository(ReplicationGroup database) {
-    this.database = database;
+  UserRepository(ShardCatalog catalog, ShardedGroups shards, SnowflakeIds ids) {
+    this.catalog = catalog;
+    this.shards = shards;
+    this.ids = ids;
   }
 
   /**
    * Creates the user, or answers empty when the username is taken (also under a race); {@code
-   * token} moves to the write.
+   * token} moves to the writes. The name is claimed in the directory first (whoever claims it first
+   * has it), then the row is written on the id's shard; if that fails the claim is given back. (A
+   * crash between the two leaves the name claimed by an id without a row: that name stays taken.)
    */
   Optional<User> create(ConsistencyToken token, String username, String passwordHash, String displayName)
       throws SQLException {
+    long id = ids.next();
+    if (!catalog.register(token, username, id)) {
+      return Optional.empty();
+    }
     String sql =
-        "INSERT INTO users (username, password_hash, display_name) VALUES (?, ?, ?)"
-            + " ON CONFLICT (username) DO NOTHING"
+        "INSERT INTO users (id, username, password_hash, display_name) VALUES (?, ?, ?, ?)"
             + " RETURNING id, username, display_name, bio";
-    return database.write(token, connection -> {
-      try (PreparedStatement statement = connection.prepareStatement(sql)) {
-        statement.setString(1, username);
-        statement.setString(2, passwordHash);
-        statement.setString(3, displayName);
-        return single(statement);
+    try {
+      return shards.group(id).write(token, connection -> {
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+          statement.setLong(1, id);
+          statement.setString(2, username);
+          statement.setString(3, passwordHash);
+          statement.setString(4, displayName);
+          return single(statement);
+        }
+      });
+    } catch (SQLException | RuntimeException e) {
+      try {
+        catalog.unregister(token, username, id);
+      } catch (SQLException undo) {
+        e.addSuppressed(undo);
       }
-    });
+      throw e;
+    }
   }
 
   /**
@@ -54,10 +80,14 @@ final class UserRepository {
    * primary's position: the session's later reads on replicas see everything the login saw.
    */
   Optional<Credentials> credentials(ConsistencyToken token, String username) throws SQLException {
-    return database.write(token, connection -> {
+    OptionalLong id = catalog.lookup(token, username, true);
+    if (id.isEmpty()) {
+      return Optional.empty();
+    }
+    return shards.group(id.getAsLong()).write(token, connection -> {
       try (PreparedStatement statement = connection.prepareStatement(
-          "SELECT id, username, display_name, bio, password_hash FROM users WHERE username = ?")) {
-        statement.setString(1, username);
+          "SELECT id, username, display_name, bio, password_hash FROM users WHERE id = ?")) {
+        statement.setLong(1, id.getAsLong());
         try (ResultSet rows = statement.executeQuery()) {
           return rows.next() ? Optional.of(new Credentials(user(rows), rows.getString(5))) : Optional.empty();
         }
@@ -67,7 +97,7 @@ final class UserRepository {
 
   /** The profile as of at least {@code token}'s last write. */
   Optional<User> find(ConsistencyToken token, long id) throws SQLException {
-    return database.read(token, connection -> {
+    return shards.group(id).read(token, connection -> {
       try (PreparedStatement statement = connection.prepareStatement(
           "SELECT id, username, display_name, bio FROM users WHERE id = ?")) {
         statement.setLong(1, id);
@@ -78,7 +108,7 @@ final class UserRepository {
 
   /** Replaces the profile fields; empty when the user no longer exists. {@code token} moves to the write. */
   Optional<User> updateProfile(ConsistencyToken token, long id, String displayName, String bio) throws SQLException {
-    return database.write(token, connection -> {
+    return shards.group(id).write(token, connection -> {
       try (PreparedStatement statement = connection.prepareStatement(
           "UPDATE users SET display_name = ?, bio = ? WHERE id = ? RETURNING id, username, display_name, bio")) {
         statement.setString(1, displayName);
