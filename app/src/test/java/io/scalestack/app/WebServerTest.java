@@ -552,7 +552,7 @@ class WebServerTest {
     assertError(
         http.get(a, "/api/nothing"),
         404,
-        "path: '/api/nothing' (expected: one of /, /api/signup, /api/login, /api/logout, /api/logout-everywhere, /api/me, /health, /metrics)",
+        "path: '/api/nothing' (expected: one of /, /api/signup, /api/login, /api/logout, /api/logout-everywhere, /api/me, /api/users/{id}, /health, /metrics)",
         null);
     Reply wrongMethod = http.get(a, "/api/login");
     assertError(wrongMethod, 405, "method: 'GET' (expected: POST)", null);

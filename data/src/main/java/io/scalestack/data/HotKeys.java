@@ -21,8 +21,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * and a key that cools down stops being hot.
  *
  * <p>A key is {@linkplain #isHot(long) hot} when its estimated share of the (decayed) accesses is
- * at least {@code hotShare} and there were at least {@code minAccesses} accesses. A key getting half
- * of all reads is hot as soon as {@code minAccesses} reads have been counted.
+ * at least {@code hotShare} and there were at least {@code minAccesses} accesses (and stays hot down
+ * to half of both). A key getting half of all reads is hot as soon as {@code minAccesses} reads have
+ * been counted.
  *
  * <p>{@link #record(long)} costs {@code depth} hash computations and atomic increments, plus a map
  * update when the key is among the hottest. Thread-safe, lock-free; the halving is done by the
@@ -45,6 +46,8 @@ public final class HotKeys {
   private final AtomicLong total = new AtomicLong();
   private final AtomicLong nextHalving;
   private final Map<Long, Long> top = new ConcurrentHashMap<>();
+  /** The keys hot now: at most 2 / hotShare of them can hold half the share each. */
+  private final Map<Long, Boolean> hot = new ConcurrentHashMap<>();
 
   private HotKeys(Builder builder) {
     this.width = builder.width;
@@ -100,10 +103,26 @@ public final class HotKeys {
     return estimate;
   }
 
-  /** Whether {@code key} gets at least {@code hotShare} of the accesses (of at least {@code minAccesses}). */
+  /**
+   * Whether {@code key} is hot: it becomes hot when it gets at least {@code hotShare} of at least
+   * {@code minAccesses} accesses, and stays hot until it gets less than half that share, or the
+   * accesses fall under a quarter of {@code minAccesses}. The hysteresis keeps a hot key from
+   * flickering as the halving drops the counts (a key near the threshold would otherwise change
+   * path every half-life).
+   */
   public boolean isHot(long key) {
+    long estimate = estimate(key);
     long accesses = total.get();
-    return accesses >= minAccesses && estimate(key) >= hotShare * accesses;
+    boolean was = hot.containsKey(key);
+    boolean now = was
+        ? accesses >= minAccesses / 4 && estimate >= hotShare / 2 * accesses
+        : accesses >= minAccesses && estimate >= hotShare * accesses;
+    if (now && !was) {
+      hot.put(key, Boolean.TRUE);
+    } else if (!now && was) {
+      hot.remove(key);
+    }
+    return now;
   }
 
   /** The hottest keys, hottest first, with fresh estimates. */

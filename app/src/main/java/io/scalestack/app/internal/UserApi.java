@@ -50,12 +50,15 @@ final class UserApi {
   private static final Logger log = LoggerFactory.getLogger(UserApi.class);
 
   private final UserRepository users;
+  private final HotProfiles profiles;
   private final PasswordHasher passwords;
   private final SessionRepository sessions;
   private final int maxRequestBodyBytes;
 
-  UserApi(UserRepository users, PasswordHasher passwords, SessionRepository sessions, int maxRequestBodyBytes) {
+  UserApi(UserRepository users, HotProfiles profiles, PasswordHasher passwords, SessionRepository sessions,
+      int maxRequestBodyBytes) {
     this.users = users;
+    this.profiles = profiles;
     this.passwords = passwords;
     this.sessions = sessions;
     this.maxRequestBodyBytes = maxRequestBodyBytes;
@@ -138,6 +141,35 @@ final class UserApi {
     long userId = loggedInUser(request);
     User user = users.find(token(request), userId).orElseThrow(() -> staleSession(request));
     Json.write(response, HttpServletResponse.SC_OK, user);
+  }
+
+  /**
+   * {@code GET /api/users/{id}}: anyone's public profile, for a logged-in caller; 404 for an
+   * unknown user. Hot users are served from this server's copy (see {@link HotProfiles}); the
+   * response says where it came from in {@code X-Read-From}.
+   */
+  void profile(HttpServletRequest request, HttpServletResponse response) throws Exception {
+    loggedInUser(request);
+    String path = request.getPathInfo() == null ? "" : request.getPathInfo();
+    long id = parseId(path.startsWith("/") ? path.substring(1) : path);
+    if (id <= 0) {
+      throw ApiException.badRequest("id", "id: " + JsonRequest.quote(path.startsWith("/") ? path.substring(1) : path)
+          + " (expected: a user id, a positive integer)");
+    }
+    HotProfiles.Answer answer = profiles.read(token(request), id);
+    response.setHeader("X-Read-From", answer.source().label);
+    User user = answer.user().orElseThrow(() ->
+        new ApiException(HttpServletResponse.SC_NOT_FOUND, "id: " + id + " (expected: an existing user)", "id"));
+    Json.write(response, HttpServletResponse.SC_OK, user);
+  }
+
+  /** The id in a path, or -1 when it is not a decimal long. */
+  private static long parseId(String text) {
+    try {
+      return Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   /** {@code PUT /api/me {"displayName","bio"}}: replaces both and answers the updated profile. */

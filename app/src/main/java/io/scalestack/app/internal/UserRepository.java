@@ -106,6 +106,28 @@ final class UserRepository {
     });
   }
 
+  /** A profile read and where it was served: a replica, or the primary. */
+  record Read(Optional<User> user, boolean fromReplica) {}
+
+  /**
+   * Like {@link #find}, and says which kind of node answered ({@code pg_is_in_recovery()} in the
+   * same statement): a replica that has {@code token}, else the primary.
+   */
+  Read read(ConsistencyToken token, long id) throws SQLException {
+    return shards.group(id).read(token, connection -> {
+      try (PreparedStatement statement = connection.prepareStatement(
+          "SELECT id, username, display_name, bio, pg_is_in_recovery() FROM users WHERE id = ?")) {
+        statement.setLong(1, id);
+        try (ResultSet rows = statement.executeQuery()) {
+          if (!rows.next()) {
+            return new Read(Optional.empty(), false);
+          }
+          return new Read(Optional.of(user(rows)), rows.getBoolean(5));
+        }
+      }
+    });
+  }
+
   /** Replaces the profile fields; empty when the user no longer exists. {@code token} moves to the write. */
   Optional<User> updateProfile(ConsistencyToken token, long id, String displayName, String bio) throws SQLException {
     return shards.group(id).write(token, connection -> {
