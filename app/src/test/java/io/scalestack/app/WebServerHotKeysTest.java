@@ -29,6 +29,7 @@ class WebServerHotKeysTest {
 
   private static final String PASSWORD = "correct horse battery";
   private static final HttpTestClient http = new HttpTestClient();
+  private static final String ADMIN_TOKEN = "hot-keys-test-token-0123456789";
   private static PostgresServer primary;
   private static PostgresServer replica;
   private static WebServer web;
@@ -42,7 +43,7 @@ class WebServerHotKeysTest {
     web = WebServer.builder().memberName("web-hot").jdbcUrl(primary.jdbcUrl())
         .replicaJdbcUrls(List.of(replica.jdbcUrl())).replicaMaxLag(Duration.ofSeconds(60))
         .dbUser(primary.user()).dbPassword(primary.password()).redisUri(redis.uri())
-        .poolSize(8).bcryptCost(4).sessionMaxInactive(Duration.ofMinutes(5)).build().start();
+        .poolSize(8).bcryptCost(4).sessionMaxInactive(Duration.ofMinutes(5)).adminToken(ADMIN_TOKEN).build().start();
   }
 
   @AfterAll
@@ -141,6 +142,14 @@ class WebServerHotKeysTest {
     assertThat(primaryBefore).as("without hot-key handling these reads go to the primary").isPositive();
     assertThat(after).isGreaterThan(100);
     assertThat(primaryAfter).isZero();
+
+    // what `scalestack status` shows, through the control plane's token
+    Reply hot = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+            "http://127.0.0.1:" + web.address().getPort() + "/internal/hot-keys"))
+        .header("Authorization", "Bearer " + ADMIN_TOKEN).GET().build());
+    assertThat(hot.status()).as(hot.body()).isEqualTo(200);
+    assertThat(hot.json().get(0).get("userId").asText()).isEqualTo(celebrity);
+    assertThat(hot.json().get(0).get("share").asDouble()).isBetween(0.3, 0.7);
   }
 
   @Test

@@ -47,6 +47,21 @@ final class StatusCommand implements Callable<Integer> {
           db.path("role").asText().equals("primary") || db.path("lagBytes").asLong() < 0 ? "-" : db.path("lagBytes").asText(),
           db.path("walReceiver").asText().isEmpty() ? "-" : db.path("walReceiver").asText());
     }
+    ControlPlaneClient.Answer hot = api.client().get("/api/hot-keys");
+    if (hot.status() == 200) {
+      boolean hotHeader = false;
+      for (var server : (Iterable<java.util.Map.Entry<String, JsonNode>>) hot.body()::fields) {
+        for (JsonNode user : server.getValue()) {
+          if (!hotHeader) {
+            out.println();
+            out.printf("%-12s %-20s %8s%n", "HOT USERS", "USER ID", "SHARE");
+            hotHeader = true;
+          }
+          out.printf("%-12s %-20s %7.1f%%%n", server.getKey(), user.path("userId").asText(),
+              100 * user.path("share").asDouble());
+        }
+      }
+    }
     return 0;
   }
 }

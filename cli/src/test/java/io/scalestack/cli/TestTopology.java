@@ -59,6 +59,7 @@ final class TestTopology {
           postgres:
             listen: %s.4:%d
             replicas: 1
+            shards: 2
           supervisor:
             restartDelayMillis: 200
           """.formatted(home, net, controlPort, net, lbPort, net, adminPort, webServers, net, webPort,

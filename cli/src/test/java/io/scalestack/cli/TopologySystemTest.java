@@ -236,6 +236,10 @@ class TopologySystemTest {
     HttpResponse<String> members = http.send(HttpRequest.newBuilder(URI.create(api + "/api/members")).build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(JSON.readTree(members.body()).findValuesAsText("name")).contains("lb", "redis", "pg-primary", "web-1");
+
+    // every web server answers the control plane's hot-keys question (nobody is hot here)
+    JsonNode hot = api("/api/hot-keys");
+    assertThat(hot.fieldNames()).toIterable().contains("web-1", "web-2");
   }
 
   @Test

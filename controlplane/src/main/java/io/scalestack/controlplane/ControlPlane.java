@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
  * GET  /metrics                     Prometheus text
  * GET  /api/members                 [{"name","role","address","state","pid","restarts",…}]
  *                                   (PostgreSQL members also "database": {"role","reachable","lsn","lagBytes","walReceiver"})
+ * GET  /api/hot-keys               {"web-1":[{"userId","share","estimate"}],…}: the users each web server finds hot
  * GET  /api/failovers               [{"oldPrimary","newPrimary","detectedAt","promotedAt","promotedMillis","promotedLsn"}]
  * POST /api/members/{name}/kill     202 {"killed":name}; 404 when no such member runs
  * POST /api/pools/{pool}/scale      body {"size":N}; 200 {"pool","size"}; 400 naming the bad field
@@ -104,6 +105,16 @@ public final class ControlPlane implements AutoCloseable {
         exchange.getResponseBody().write(body);
       } else if (path.equals("/api/members") && method.equals("GET")) {
         send(exchange, 200, membersJson());
+      } else if (path.equals("/api/hot-keys") && method.equals("GET")) {
+        ObjectNode hot = JSON.createObjectNode();
+        for (Map.Entry<String, String> answer : supervisor.hotKeys().entrySet()) {
+          try {
+            hot.set(answer.getKey(), JSON.readTree(answer.getValue()));
+          } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            log.warn("{}: unreadable hot keys: {}", answer.getKey(), e.getOriginalMessage());
+          }
+        }
+        send(exchange, 200, hot);
       } else if (path.equals("/api/failovers") && method.equals("GET")) {
         ArrayNode failovers = JSON.createArrayNode();
         for (PostgresFailover.FailoverEvent event : supervisor.failovers()) {

@@ -463,6 +463,35 @@ public final class Supervisor implements AutoCloseable {
     return orchestrator == null ? List.of() : orchestrator.status();
   }
 
+  /**
+   * The users each healthy web server finds hot now ({@code GET /internal/hot-keys} of each, in
+   * parallel): web server name to its answer, a JSON array of {@code {"userId","share","estimate"}};
+   * a server that does not answer within 2 s is left out.
+   */
+  Map<String, String> hotKeys() {
+    Map<String, CompletableFuture<HttpResponse<String>>> asks = new LinkedHashMap<>();
+    for (ManagedMember member : webMembers()) {
+      if (member.status().state() == MemberState.HEALTHY) {
+        asks.put(member.name(), http.sendAsync(HttpRequest.newBuilder(
+                URI.create("http://" + member.address() + "/internal/hot-keys"))
+            .timeout(Duration.ofSeconds(2)).header("Authorization", "Bearer " + adminToken).GET().build(),
+            HttpResponse.BodyHandlers.ofString()));
+      }
+    }
+    Map<String, String> answers = new LinkedHashMap<>();
+    asks.forEach((name, ask) -> {
+      try {
+        HttpResponse<String> response = ask.join();
+        if (response.statusCode() == 200) {
+          answers.put(name, response.body());
+        }
+      } catch (java.util.concurrent.CompletionException e) {
+        log.debug("{}: hot keys unavailable: {}", name, e.getCause().toString());
+      }
+    });
+    return answers;
+  }
+
   /** The failovers so far, oldest first. */
   List<PostgresFailover.FailoverEvent> failovers() {
     PostgresFailover orchestrator = failover;

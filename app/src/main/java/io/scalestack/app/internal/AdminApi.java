@@ -17,7 +17,8 @@ import java.util.function.BiConsumer;
  * The control plane's calls into a web server, authenticated with a bearer token the control
  * plane made for its members ({@code Authorization: Bearer …}, RFC 6750 section 2.1):
  * {@code PUT /internal/database-topology} with {@code {"primary": URL, "replicas": [URL, …]}} points
- * the server at a new primary after a failover.
+ * the server at a new primary after a failover; {@code GET /internal/hot-keys} lists the users this
+ * server finds hot ({@code [{"userId","share","estimate"}]}), for {@code scalestack status}.
  *
  * <p>Thread-safe.
  */
@@ -29,10 +30,22 @@ final class AdminApi {
 
   private final byte[] token;
   private final BiConsumer<String, List<String>> topologyUpdate;
+  private final java.util.function.Supplier<List<io.scalestack.data.HotKeys.Entry>> hotKeys;
 
-  AdminApi(String token, BiConsumer<String, List<String>> topologyUpdate) {
+  AdminApi(String token, BiConsumer<String, List<String>> topologyUpdate,
+      java.util.function.Supplier<List<io.scalestack.data.HotKeys.Entry>> hotKeys) {
     this.token = token.getBytes(StandardCharsets.UTF_8);
     this.topologyUpdate = topologyUpdate;
+    this.hotKeys = hotKeys;
+  }
+
+  void hotKeys(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    authorize(request);
+    List<Map<String, Object>> users = new ArrayList<>();
+    for (io.scalestack.data.HotKeys.Entry entry : hotKeys.get()) {
+      users.add(Map.of("userId", entry.key(), "share", entry.share(), "estimate", entry.estimate()));
+    }
+    Json.write(response, HttpServletResponse.SC_OK, users);
   }
 
   void updateDatabaseTopology(HttpServletRequest request, HttpServletResponse response) throws IOException {

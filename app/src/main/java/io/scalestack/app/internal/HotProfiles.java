@@ -8,6 +8,7 @@ import io.scalestack.data.HotKeys;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -131,6 +132,11 @@ final class HotProfiles {
   private Answer count(Answer answer) {
     counters.get(answer.source()).increment();
     return answer;
+  }
+
+  /** The users hot on this server now, hottest first. */
+  List<HotKeys.Entry> hot() {
+    return hotKeys.hottest().stream().filter(entry -> hotKeys.isHot(entry.key())).toList();
   }
 
   private double hotCount() {

@@ -88,9 +88,10 @@ public final class PhotoService {
     add(context, "/health", new Servlets.Health(settings.member(), checks));
     add(context, "/metrics", new Servlets.Metrics(settings.metricsContentType(), settings.scrape()));
     if (settings.adminToken() != null) {
-      AdminApi admin = new AdminApi(settings.adminToken(), settings.databaseTopologyUpdate());
+      AdminApi admin = new AdminApi(settings.adminToken(), settings.databaseTopologyUpdate(), profiles::hot);
       add(context, "/internal/database-topology",
           new ApiServlet(settings.maxRequestBodyBytes(), Map.of("PUT", admin::updateDatabaseTopology)));
+      add(context, "/internal/hot-keys", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("GET", admin::hotKeys)));
     }
 
     // "" is the context root exactly (Servlet 6.0 section 12.2); "/" catches everything else.
