@@ -25,8 +25,19 @@ import java.util.concurrent.Future;
  */
 public final class ShardedGroups {
 
+  /**
+   * SQLSTATE of a write refused by a shard that a resharding fenced: the writer routed with an
+   * older map than the one being published ({@link Resharder}).
+   */
+  public static final String FENCED = "SS001";
+  /** The session setting a write carries: the map version it was routed with. */
+  static final String MAP_VERSION_SETTING = "scalestack.map_version";
+
   private final Map<String, ReplicationGroup> groups;
   private final Executor executor;
+  private final ShardCatalog catalog;
+  private final java.util.function.Function<String, ReplicationGroup> opener;
+  private final long fenceWaitMillis;
   private volatile ShardMap map;
 
   /**
@@ -35,9 +46,7 @@ public final class ShardedGroups {
    * @param executor runs {@link #scatter}'s per-shard queries (which block): virtual threads, say
    */
   public ShardedGroups(ShardMap map, Map<String, ReplicationGroup> groups, Executor executor) {
-    this.groups = Map.copyOf(Objects.requireNonNull(groups, "groups"));
-    this.executor = Objects.requireNonNull(executor, "executor");
-    this.map = check(map);
+    this(map, groups, executor, null, null, 0);
   }
 
   /** With a virtual thread per scatter query. */
@@ -45,9 +54,92 @@ public final class ShardedGroups {
     this(map, groups, Executors.newVirtualThreadPerTaskExecutor());
   }
 
+  /**
+   * A sharded database that follows reshardings: a {@link #write} refused by a fenced shard waits
+   * (up to {@code fenceWaitMillis}) for {@code catalog} to hold a newer map, switches to it and runs
+   * again; groups of shards the new map adds are opened with {@code opener} (and owned by the
+   * caller, who closes {@link #groups()}).
+   */
+  public ShardedGroups(ShardMap map, Map<String, ReplicationGroup> groups, Executor executor, ShardCatalog catalog,
+      java.util.function.Function<String, ReplicationGroup> opener, long fenceWaitMillis) {
+    this.groups = new java.util.concurrent.ConcurrentHashMap<>(Objects.requireNonNull(groups, "groups"));
+    this.executor = Objects.requireNonNull(executor, "executor");
+    this.catalog = catalog;
+    this.opener = opener;
+    this.fenceWaitMillis = fenceWaitMillis;
+    this.map = check(map);
+  }
+
+  /** Every group opened so far, by shard name (the caller closes them). */
+  public Map<String, ReplicationGroup> groups() {
+    return Map.copyOf(groups);
+  }
+
+  /**
+   * Runs {@code work} in a transaction on the primary of {@code userId}'s shard, marked with the
+   * map version it was routed by. If a resharding fenced that shard, waits for the next map and
+   * runs it again where that map puts the user: the write waits, it does not fail.
+   */
+  public <T> T write(long userId, ConsistencyToken token, SqlWork<T> work) throws SQLException {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(fenceWaitMillis);
+    while (true) {
+      ShardMap routed = map;
+      ReplicationGroup group = groups.get(routed.groupOf(userId));
+      try {
+        return group.write(token, connection -> {
+          try (java.sql.PreparedStatement mark = connection.prepareStatement("SELECT set_config(?, ?, true)")) {
+            mark.setString(1, MAP_VERSION_SETTING);
+            mark.setString(2, Long.toString(routed.version()));
+            mark.execute();
+          }
+          return work.run(connection);
+        });
+      } catch (SQLException e) {
+        if (!FENCED.equals(e.getSQLState()) || catalog == null || !awaitNewerMap(routed.version(), deadline)) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** Runs read-only {@code work} on {@code userId}'s shard (a replica that has {@code token}, else the primary). */
+  public <T> T read(long userId, ConsistencyToken token, SqlWork<T> work) throws SQLException {
+    return groups.get(map.groupOf(userId)).read(token, work);
+  }
+
+  /** Reads the catalog's newest map and switches to it if it is newer; for a periodic refresh. */
+  public void refresh() throws SQLException {
+    if (catalog == null) {
+      return;
+    }
+    var newest = catalog.current();
+    if (newest.isPresent() && newest.get().version() > map.version()) {
+      updateMap(newest.get());
+    }
+  }
+
+  private boolean awaitNewerMap(long version, long deadlineNanos) throws SQLException {
+    while (System.nanoTime() - deadlineNanos < 0) {
+      refresh();
+      if (map.version() > version) {
+        return true;
+      }
+      try {
+        Thread.sleep(10); // a virtual thread: the cut-over takes tens of milliseconds
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return false;
+  }
+
   private ShardMap check(ShardMap candidate) {
     Objects.requireNonNull(candidate, "map");
     for (String shard : candidate.shards()) {
+      if (!groups.containsKey(shard) && opener != null) {
+        groups.computeIfAbsent(shard, opener);
+      }
       if (!groups.containsKey(shard)) {
         throw new IllegalArgumentException("map: shard '" + shard + "' (expected: one of the groups " + new java.util.TreeSet<>(groups.keySet()) + ")");
       }
@@ -55,7 +147,7 @@ public final class ShardedGroups {
     return candidate;
   }
 
-  /** The group holding {@code userId} under the current map. */
+  /** The group holding {@code userId} under the current map (for work that needs no fence: reads). */
   public ReplicationGroup group(long userId) {
     return groups.get(map.groupOf(userId));
   }
