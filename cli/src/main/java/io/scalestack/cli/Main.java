@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
       ChaosCommand.class,
       ScaleCommand.class,
       ExperimentCommand.class,
+      ReshardCommand.class,
       LbCommand.class,
       WebCommand.class,
       CommandLine.HelpCommand.class

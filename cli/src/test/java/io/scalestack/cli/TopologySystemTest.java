@@ -340,6 +340,107 @@ class TopologySystemTest {
     }
   }
 
+  @Test
+  @Order(5)
+  void reshardingTwoToFourUnderSignUpsAndProfileWritesLosesNothingAndEveryoneLogsInAfterwards() throws Exception {
+    Map<String, String> acknowledged = new ConcurrentHashMap<>(); // username -> last acknowledged display name
+    Map<String, Set<String>> unknown = new ConcurrentHashMap<>();
+    Map<String, Long> ids = new ConcurrentHashMap<>();
+    ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+    AtomicBoolean running = new AtomicBoolean(true);
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor();
+    List<Future<?>> loops = new ArrayList<>();
+    for (int c = 0; c < 4; c++) {
+      int client = c;
+      loops.add(clients.submit(() -> {
+        for (int u = 0; running.get() && System.nanoTime() < deadline; u++) {
+          String username = "rs" + client + "_" + u + "_" + System.nanoTime() % 100_000;
+          HttpClient http = HttpClient.newBuilder().cookieHandler(new CookieManager()).build();
+          HttpResponse<String> signup = post(http, "/api/signup", "{\"username\":\"" + username
+              + "\",\"password\":\"correct horse battery\",\"displayName\":\"d0\"}");
+          if (signup.statusCode() != 201) {
+            failures.add("signup " + signup.statusCode() + " " + signup.body());
+            continue;
+          }
+          ids.put(username, JSON.readTree(signup.body()).path("id").asLong());
+          acknowledged.put(username, "d0");
+          HttpResponse<String> login = post(http, "/api/login",
+              "{\"username\":\"" + username + "\",\"password\":\"correct horse battery\"}");
+          if (login.statusCode() != 200) {
+            failures.add("login " + login.statusCode() + " " + login.body());
+            continue;
+          }
+          for (int w = 1; w <= 3 && running.get(); w++) {
+            String name = "d" + w;
+            HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(topology.balancerUrl() + "/api/me"))
+                .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"displayName\":\"" + name + "\",\"bio\":\"\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+            if (put.statusCode() == 200) {
+              acknowledged.put(username, name);
+            } else {
+              failures.add("PUT " + put.statusCode() + " " + put.body());
+              unknown.computeIfAbsent(username, k -> ConcurrentHashMap.newKeySet()).add(name);
+            }
+          }
+        }
+        return null;
+      }));
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> acknowledged.size() > 40);
+
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    int code = Main.run(new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true),
+        "reshard", "--to", "4", "--api", api, "-c", topology.configFile.toString());
+    Thread.sleep(1000); // writes on the new map
+    running.set(false);
+    for (Future<?> loop : loops) {
+      loop.get();
+    }
+    clients.shutdown();
+    assertThat(code).as(out + "\n" + err).isZero();
+    String done = out.toString().lines().filter(line -> line.startsWith("reshard: done")).findFirst().orElseThrow();
+    System.out.printf("system test: %s; %d users signed up during the run, %d requests failed %s%n", done,
+        acknowledged.size(), failures.size(), failures);
+    assertThat(failures).isEmpty();
+
+    // every row once, on the shard map 2 names for it (0 lost, 0 duplicated)
+    String primary = null;
+    for (JsonNode member : api("/api/members")) {
+      if (member.path("database").path("role").asText().equals("primary")) {
+        primary = member.path("address").asText();
+      }
+    }
+    Map<Long, List<Integer>> where = new java.util.HashMap<>();
+    List<String> shards = List.of("scalestack", "scalestack_s1", "scalestack_s2", "scalestack_s3");
+    for (int shard = 0; shard < shards.size(); shard++) {
+      try (var connection = java.sql.DriverManager.getConnection("jdbc:postgresql://" + primary + "/" + shards.get(shard),
+          "scalestack", "scalestack");
+          var statement = connection.createStatement();
+          var rows = statement.executeQuery("SELECT id FROM users")) {
+        while (rows.next()) {
+          where.computeIfAbsent(rows.getLong(1), k -> new ArrayList<>()).add(shard);
+        }
+      }
+    }
+    for (Map.Entry<String, Long> user : ids.entrySet()) {
+      assertThat(where.get(user.getValue())).as(user.getKey())
+          .containsExactly(io.scalestack.data.ShardFunction.CONSISTENT.shardOf(user.getValue(), 4));
+    }
+    // and every user logs in and finds their last acknowledged profile
+    for (Map.Entry<String, String> user : acknowledged.entrySet()) {
+      HttpClient http = HttpClient.newBuilder().cookieHandler(new CookieManager()).build();
+      HttpResponse<String> login = post(http, "/api/login",
+          "{\"username\":\"" + user.getKey() + "\",\"password\":\"correct horse battery\"}");
+      assertThat(login.statusCode()).as(user.getKey() + " " + login.body()).isEqualTo(200);
+      Set<String> allowed = new java.util.HashSet<>(unknown.getOrDefault(user.getKey(), Set.of()));
+      allowed.add(user.getValue());
+      assertThat(JSON.readTree(login.body()).path("displayName").asText()).as(user.getKey()).isIn(allowed);
+    }
+  }
+
   private JsonNode api(String path) throws Exception {
     return JSON.readTree(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(api + path)).build(),
         HttpResponse.BodyHandlers.ofString()).body());

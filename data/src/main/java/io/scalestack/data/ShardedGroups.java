@@ -107,15 +107,32 @@ public final class ShardedGroups {
     return groups.get(map.groupOf(userId)).read(token, work);
   }
 
-  /** Reads the catalog's newest map and switches to it if it is newer; for a periodic refresh. */
-  public void refresh() throws SQLException {
+  /**
+   * Reads the catalog's newest map and switches to it if it is newer: for a periodic refresh, and
+   * for a read that found nothing where the map it routed by said (a cut-over this server has not
+   * seen yet may have moved the user). Returns whether the map changed.
+   */
+  public boolean refresh() throws SQLException {
     if (catalog == null) {
-      return;
+      return false;
     }
     var newest = catalog.current();
     if (newest.isPresent() && newest.get().version() > map.version()) {
       updateMap(newest.get());
+      return true;
     }
+    return false;
+  }
+
+  /**
+   * Makes sure this server routes by map {@code version} or newer (a session's last write was
+   * routed by it on another server): refreshes, waiting up to the fence wait for the catalog.
+   */
+  public void awaitMap(long version) throws SQLException {
+    if (map.version() >= version || catalog == null) {
+      return;
+    }
+    awaitNewerMap(version - 1, System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(fenceWaitMillis));
   }
 
   private boolean awaitNewerMap(long version, long deadlineNanos) throws SQLException {

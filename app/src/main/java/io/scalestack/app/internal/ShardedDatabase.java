@@ -15,7 +15,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -40,19 +39,26 @@ public final class ShardedDatabase implements AutoCloseable {
   /** SQLSTATE 42P04, duplicate_database. */
   private static final String DUPLICATE_DATABASE = "42P04";
 
+  /** How often a server looks for a newer shard map (a resharding's cut-over). */
+  static final Duration MAP_REFRESH = Duration.ofMillis(500);
+  /** How long a write fenced by a cut-over waits for the new map. */
+  static final Duration FENCE_WAIT = Duration.ofSeconds(5);
+
   private final ReplicationGroup catalogGroup;
   private final ShardCatalog catalog;
   private final ShardedGroups shards;
-  private final Map<String, ReplicationGroup> groups;
   private final String catalogDatabase;
+  private final java.util.concurrent.ScheduledExecutorService refresher;
+  private volatile String primaryJdbcUrl;
+  private volatile List<String> replicaJdbcUrls;
 
   private ShardedDatabase(ReplicationGroup catalogGroup, ShardCatalog catalog, ShardedGroups shards,
-      Map<String, ReplicationGroup> groups, String catalogDatabase) {
+      String catalogDatabase, java.util.concurrent.ScheduledExecutorService refresher) {
     this.catalogGroup = catalogGroup;
     this.catalog = catalog;
     this.shards = shards;
-    this.groups = groups;
     this.catalogDatabase = catalogDatabase;
+    this.refresher = refresher;
   }
 
   /**
@@ -64,32 +70,72 @@ public final class ShardedDatabase implements AutoCloseable {
       String password, int poolSize, Duration maxLag, MeterRegistry registry, int shardCount, ShardFunction function)
       throws SQLException {
     String catalogDatabase = databaseOf(jdbcUrl);
-    Map<String, ReplicationGroup> groups = new LinkedHashMap<>();
+    Map<String, ReplicationGroup> groups = new java.util.concurrent.ConcurrentHashMap<>();
     ReplicationGroup catalogGroup = Database.open(member, Database.topology(jdbcUrl, replicaJdbcUrls), user, password,
         poolSize, maxLag, registry);
     groups.put(catalogDatabase, catalogGroup);
+    ShardedDatabase[] self = new ShardedDatabase[1];
+    // a shard's group: made (database, schema) and opened when a map first names it, on the
+    // servers' current primary and replicas
+    java.util.function.Function<String, ReplicationGroup> opener = shard -> {
+      ShardedDatabase opened = self[0];
+      String primary = opened == null ? jdbcUrl : opened.primaryJdbcUrl;
+      List<String> replicas = opened == null ? replicaJdbcUrls : opened.replicaJdbcUrls;
+      try {
+        provision(primary, user, password, shard);
+      } catch (SQLException e) {
+        throw new IllegalStateException("cannot create shard database " + shard + ": " + e.getMessage(), e);
+      }
+      return Database.open(member + "-" + shard, Database.topology(withDatabase(primary, shard),
+          replicas.stream().map(replica -> withDatabase(replica, shard)).toList()), user, password, poolSize, maxLag,
+          registry);
+    };
     try {
       Database.migrate(jdbcUrl, user, password);
       ShardCatalog catalog = ShardCatalog.open(catalogGroup);
       backfillDirectory(catalogGroup);
       ShardMap map = mapOf(catalog, catalogDatabase, shardCount, function);
-      for (String shard : map.shards()) {
-        if (!shard.equals(catalogDatabase)) {
-          String url = withDatabase(jdbcUrl, shard);
-          createDatabase(jdbcUrl, user, password, shard);
-          Database.migrate(url, user, password);
-          groups.put(shard, Database.open(member + "-" + shard, Database.topology(url,
-              replicaJdbcUrls.stream().map(replica -> withDatabase(replica, shard)).toList()), user, password,
-              poolSize, maxLag, registry));
-        }
-      }
+      ShardedGroups shards = new ShardedGroups(map, groups, java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor(),
+          catalog, opener, FENCE_WAIT.toMillis());
       log.info("{}: shard map version {}: {} over {}", member, map.version(), map.function().name(), map.shards());
-      return new ShardedDatabase(catalogGroup, catalog, new ShardedGroups(map, groups), Map.copyOf(groups),
-          catalogDatabase);
+      var refresher = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().daemon().name(member + "-shard-map").factory());
+      ShardedDatabase database = new ShardedDatabase(catalogGroup, catalog, shards, catalogDatabase, refresher);
+      database.primaryJdbcUrl = jdbcUrl;
+      database.replicaJdbcUrls = List.copyOf(replicaJdbcUrls);
+      self[0] = database;
+      refresher.scheduleWithFixedDelay(database::refreshMap, MAP_REFRESH.toMillis(), MAP_REFRESH.toMillis(),
+          java.util.concurrent.TimeUnit.MILLISECONDS);
+      return database;
     } catch (SQLException | RuntimeException e) {
       groups.values().forEach(ReplicationGroup::close);
       throw e;
     }
+  }
+
+  /** A resharding publishes new maps: this server switches within {@link #MAP_REFRESH} (and at once when fenced). */
+  private void refreshMap() {
+    try {
+      long before = shards.map().version();
+      shards.refresh();
+      if (shards.map().version() != before) {
+        log.info("shard map version {}: {} over {}", shards.map().version(), shards.map().function().name(),
+            shards.map().shards());
+      }
+    } catch (SQLException | RuntimeException e) {
+      log.debug("cannot read the shard map now: {}", e.toString());
+    }
+  }
+
+  /**
+   * Makes shard database {@code shard} of the cluster at {@code primaryJdbcUrl} ready: created if
+   * missing, migrated. Idempotent; for the first map and for a resharding's new shards.
+   */
+  public static void provision(String primaryJdbcUrl, String user, String password, String shard) throws SQLException {
+    if (!shard.equals(databaseOf(primaryJdbcUrl))) {
+      createDatabase(primaryJdbcUrl, user, password, shard);
+    }
+    Database.migrate(withDatabase(primaryJdbcUrl, shard), user, password);
   }
 
   private static ShardMap mapOf(ShardCatalog catalog, String catalogDatabase, int shardCount, ShardFunction function)
@@ -160,7 +206,7 @@ public final class ShardedDatabase implements AutoCloseable {
   }
 
   /** The database of a {@code jdbc:postgresql://host:port/database?…} URL. */
-  static String databaseOf(String jdbcUrl) {
+  public static String databaseOf(String jdbcUrl) {
     Matcher matcher = JDBC_URL.matcher(jdbcUrl);
     if (!matcher.matches() || matcher.group(2).isEmpty()) {
       throw new IllegalArgumentException("jdbcUrl: " + Redact.uri(jdbcUrl)
@@ -170,7 +216,7 @@ public final class ShardedDatabase implements AutoCloseable {
   }
 
   /** {@code jdbcUrl} with its database replaced, parameters kept. */
-  static String withDatabase(String jdbcUrl, String database) {
+  public static String withDatabase(String jdbcUrl, String database) {
     Matcher matcher = JDBC_URL.matcher(jdbcUrl);
     if (!matcher.matches()) {
       throw new IllegalArgumentException("jdbcUrl: " + Redact.uri(jdbcUrl) + " (expected: jdbc:postgresql://host:port/database)");
@@ -193,13 +239,16 @@ public final class ShardedDatabase implements AutoCloseable {
 
   /** Points every shard's group at a new primary and replicas (a failover): the same servers, each its database. */
   public void updateTopology(String primaryJdbcUrl, List<String> replicaJdbcUrls) {
-    groups.forEach((database, group) -> group.updateTopology(Database.topology(withDatabase(primaryJdbcUrl, database),
-        replicaJdbcUrls.stream().map(replica -> withDatabase(replica, database)).toList())));
+    this.primaryJdbcUrl = primaryJdbcUrl;
+    this.replicaJdbcUrls = List.copyOf(replicaJdbcUrls);
+    shards.groups().forEach((database, group) -> group.updateTopology(Database.topology(
+        withDatabase(primaryJdbcUrl, database), replicaJdbcUrls.stream().map(replica -> withDatabase(replica, database)).toList())));
   }
 
   @Override
   public void close() {
-    groups.values().forEach(ReplicationGroup::close);
+    refresher.shutdownNow();
+    shards.groups().values().forEach(ReplicationGroup::close);
   }
 
   @Override

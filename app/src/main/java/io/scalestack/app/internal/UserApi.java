@@ -32,6 +32,13 @@ final class UserApi {
    */
   static final String DB_TOKEN = "dbToken";
 
+  /**
+   * The session attribute holding the shard map version the user's last write was routed by: a
+   * server that has not seen that map yet (a resharding's cut-over a moment ago) refreshes first,
+   * so the user never reads an old shard's copy of what they wrote on the new one.
+   */
+  static final String DB_MAP = "dbMap";
+
   /** One answer for every failed login, so it never tells which part was wrong. */
   static final String LOGIN_FAILED = "The username or password is incorrect.";
 
@@ -113,6 +120,7 @@ final class UserApi {
     // names the session's user, so that "log out everywhere" finds every session of it
     session.setAttribute(SessionRepository.PRINCIPAL_ATTRIBUTE, Long.toString(user.id()));
     session.setAttribute(DB_TOKEN, token.toString());
+    session.setAttribute(DB_MAP, users.mapVersion());
     Json.write(response, HttpServletResponse.SC_OK, user);
   }
 
@@ -182,6 +190,7 @@ final class UserApi {
     User user =
         users.updateProfile(token, userId, displayName, bio).orElseThrow(() -> staleSession(request));
     request.getSession().setAttribute(DB_TOKEN, token.toString());
+    request.getSession().setAttribute(DB_MAP, users.mapVersion());
     Json.write(response, HttpServletResponse.SC_OK, user);
   }
 
@@ -193,9 +202,15 @@ final class UserApi {
     throw ApiException.unauthorized(NOT_LOGGED_IN);
   }
 
-  /** The logged-in caller's consistency token (a fresh one for a session from before tokens). */
-  private static ConsistencyToken token(HttpServletRequest request) {
+  /**
+   * The logged-in caller's consistency token (a fresh one for a session from before tokens), after
+   * making sure this server routes by the shard map of the caller's last write.
+   */
+  private ConsistencyToken token(HttpServletRequest request) throws java.sql.SQLException {
     HttpSession session = request.getSession(false);
+    if (session != null && session.getAttribute(DB_MAP) instanceof Number version) {
+      users.awaitMap(version.longValue());
+    }
     if (session != null && session.getAttribute(DB_TOKEN) instanceof String text) {
       try {
         return ConsistencyToken.parse(text);

@@ -55,7 +55,7 @@ final class UserRepository {
         "INSERT INTO users (id, username, password_hash, display_name) VALUES (?, ?, ?, ?)"
             + " RETURNING id, username, display_name, bio";
     try {
-      return shards.group(id).write(token, connection -> {
+      return shards.write(id, token, connection -> {
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
           statement.setLong(1, id);
           statement.setString(2, username);
@@ -84,7 +84,14 @@ final class UserRepository {
     if (id.isEmpty()) {
       return Optional.empty();
     }
-    return shards.group(id.getAsLong()).write(token, connection -> {
+    Optional<Credentials> found = credentialsOnShard(token, id.getAsLong());
+    // not where this server's map says: a cut-over it has not seen yet may have moved the user
+    return found.isEmpty() && shards.refresh() ? credentialsOnShard(token, id.getAsLong()) : found;
+  }
+
+  private Optional<Credentials> credentialsOnShard(ConsistencyToken token, long userId) throws SQLException {
+    OptionalLong id = OptionalLong.of(userId);
+    return shards.write(id.getAsLong(), token, connection -> {
       try (PreparedStatement statement = connection.prepareStatement(
           "SELECT id, username, display_name, bio, password_hash FROM users WHERE id = ?")) {
         statement.setLong(1, id.getAsLong());
@@ -97,7 +104,22 @@ final class UserRepository {
 
   /** The profile as of at least {@code token}'s last write. */
   Optional<User> find(ConsistencyToken token, long id) throws SQLException {
-    return shards.group(id).read(token, connection -> {
+    Optional<User> found = findOnShard(token, id);
+    return found.isEmpty() && shards.refresh() ? findOnShard(token, id) : found;
+  }
+
+  /** The map version this server routes by: a session remembers it with its last write. */
+  long mapVersion() {
+    return shards.map().version();
+  }
+
+  /** Routes by map {@code version} or newer from now on (the session's last write was routed by it). */
+  void awaitMap(long version) throws SQLException {
+    shards.awaitMap(version);
+  }
+
+  private Optional<User> findOnShard(ConsistencyToken token, long id) throws SQLException {
+    return shards.read(id, token, connection -> {
       try (PreparedStatement statement = connection.prepareStatement(
           "SELECT id, username, display_name, bio FROM users WHERE id = ?")) {
         statement.setLong(1, id);
@@ -114,7 +136,12 @@ final class UserRepository {
    * same statement): a replica that has {@code token}, else the primary.
    */
   Read read(ConsistencyToken token, long id) throws SQLException {
-    return shards.group(id).read(token, connection -> {
+    Read found = readOnShard(token, id);
+    return found.user().isEmpty() && shards.refresh() ? readOnShard(token, id) : found;
+  }
+
+  private Read readOnShard(ConsistencyToken token, long id) throws SQLException {
+    return shards.read(id, token, connection -> {
       try (PreparedStatement statement = connection.prepareStatement(
           "SELECT id, username, display_name, bio, pg_is_in_recovery() FROM users WHERE id = ?")) {
         statement.setLong(1, id);
@@ -130,7 +157,7 @@ final class UserRepository {
 
   /** Replaces the profile fields; empty when the user no longer exists. {@code token} moves to the write. */
   Optional<User> updateProfile(ConsistencyToken token, long id, String displayName, String bio) throws SQLException {
-    return shards.group(id).write(token, connection -> {
+    return shards.write(id, token, connection -> {
       try (PreparedStatement statement = connection.prepareStatement(
           "UPDATE users SET display_name = ?, bio = ? WHERE id = ? RETURNING id, username, display_name, bio")) {
         statement.setString(1, displayName);
