@@ -243,3 +243,22 @@ ports_free() {
     if ss -Hltn "sport = :$p" | grep -q .; then die "PORT_BASE: $PORT_BASE (expected: port $p free on 127.0.0.1; choose another --port-base)"; fi
   done
 }
+
+# find_java21: sets java_bin to a JDK 21+ java ($JAVA_HOME, the PATH's, then /usr/lib/jvm/*), for the
+# single-file Java load drivers, or fails
+find_java21() {
+  local candidate version
+  java_bin=""
+  for candidate in "${JAVA_HOME:-}" "$(dirname "$(dirname "$(readlink -f "$(command -v java || echo /nonexistent)")")")" /usr/lib/jvm/*; do
+    [ -n "$candidate" ] && [ -x "$candidate/bin/java" ] || continue
+    version=$("$candidate/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}' | cut -d. -f1)
+    if [ "${version:-0}" -ge 21 ]; then java_bin=$candidate/bin/java; return 0; fi
+  done
+  die "no JDK 21 or newer found (set JAVA_HOME)"
+}
+
+# field KEY < lines: the VALUE of each " KEY=VALUE" (results lines of the load drivers)
+field() { sed -n "s/.*[ ^]$1=\([^ ]*\).*/\1/p; s/^$1=\([^ ]*\).*/\1/p"; }
+
+# percentile P < numbers: the nearest-rank P-th percentile ("-" for none)
+percentile() { sort -n | awk -v p="$1" '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit } r = int((p * NR + 99) / 100); if (r < 1) r = 1; print v[r] }'; }

@@ -71,14 +71,7 @@ done
 
 bench_init
 build_scalestack "$SCALESTACK" "$BUILD_TIMEOUT"
-# the load runs as a single-file Java program: any JDK 21 or newer
-java_bin=""
-for candidate in "${JAVA_HOME:-}" "$(dirname "$(dirname "$(readlink -f "$(command -v java || echo /nonexistent)")")")" /usr/lib/jvm/*; do
-  [ -n "$candidate" ] && [ -x "$candidate/bin/java" ] || continue
-  version=$("$candidate/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}' | cut -d. -f1)
-  if [ "${version:-0}" -ge 21 ]; then java_bin=$candidate/bin/java; break; fi
-done
-[ -n "$java_bin" ] || die "no JDK 21 or newer found (set JAVA_HOME)"
+find_java21 # the load is a single-file Java program
 
 lb="http://$NET.1:$((PORT_BASE + 1))"
 control="http://$NET.2:$((PORT_BASE + 3))"
@@ -129,10 +122,6 @@ YAML
   done
 done
 
-# field VALUE of KEY=VALUE in a RESULT line
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
-# percentile P of the numbers on stdin (nearest rank)
-percentile() { sort -n | awk -v p="$1" '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit } r = int((p * NR + 99) / 100); if (r < 1) r = 1; print v[r] }'; }
 
 echo
 echo "Failover of the PostgreSQL primary under $WRITERS profile writers (kill -9 through the control API;"

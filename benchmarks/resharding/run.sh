@@ -70,13 +70,7 @@ check_count --load-seconds "$LOAD_SECONDS" 3600
 
 bench_init
 build_scalestack "$SCALESTACK" "$BUILD_TIMEOUT"
-java_bin=""
-for candidate in "${JAVA_HOME:-}" "$(dirname "$(dirname "$(readlink -f "$(command -v java || echo /nonexistent)")")")" /usr/lib/jvm/*; do
-  [ -n "$candidate" ] && [ -x "$candidate/bin/java" ] || continue
-  version=$("$candidate/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}' | cut -d. -f1)
-  if [ "${version:-0}" -ge 21 ]; then java_bin=$candidate/bin/java; break; fi
-done
-[ -n "$java_bin" ] || die "no JDK 21 or newer found (set JAVA_HOME)"
+find_java21
 
 lb="http://$NET.1:$((PORT_BASE + 1))"
 control="http://$NET.2:$((PORT_BASE + 3))"
@@ -127,8 +121,6 @@ YAML
   stop "up-$run"
 done
 
-field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
-percentile() { sort -n | awk -v p="$1" '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit } r = int((p * NR + 99) / 100); if (r < 1) r = 1; print v[r] }'; }
 
 echo
 echo "Online resharding $FROM -> $TO shards under $WRITERS writers (sign-up, log-in, profile writes through the"

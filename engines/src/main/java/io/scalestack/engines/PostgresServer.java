@@ -713,7 +713,8 @@ public final class PostgresServer implements AutoCloseable {
         create.execute("CREATE DATABASE \"" + database + "\"");
         log.info("created database {}", database);
       } catch (SQLException e) {
-        if (!DUPLICATE_DATABASE.equals(e.getSQLState())) {
+        // created by someone else meanwhile: duplicate_database, or the catalog's unique index (23505)
+        if (!DUPLICATE_DATABASE.equals(e.getSQLState()) && !"23505".equals(e.getSQLState())) {
           throw e;
         }
       }

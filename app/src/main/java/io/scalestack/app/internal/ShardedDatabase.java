@@ -38,6 +38,8 @@ public final class ShardedDatabase implements AutoCloseable {
   private static final Pattern JDBC_URL = Pattern.compile("^(jdbc:postgresql://[^/?]+/)([^?]*)(.*)$");
   /** SQLSTATE 42P04, duplicate_database. */
   private static final String DUPLICATE_DATABASE = "42P04";
+  /** SQLSTATE 23505, unique_violation. */
+  private static final String UNIQUE_VIOLATION = "23505";
 
   /** How often a server looks for a newer shard map (a resharding's cut-over). */
   static final Duration MAP_REFRESH = Duration.ofMillis(500);
@@ -198,7 +200,9 @@ public final class ShardedDatabase implements AutoCloseable {
         create.execute("CREATE DATABASE \"" + database + "\""); // a ShardMap name: [a-z0-9_-]
         log.info("created shard database {}", database);
       } catch (SQLException e) {
-        if (!DUPLICATE_DATABASE.equals(e.getSQLState())) {
+        // two servers creating it at once: the later one fails on the catalog's unique index
+        // (23505) rather than with duplicate_database, depending on when it looked
+        if (!DUPLICATE_DATABASE.equals(e.getSQLState()) && !UNIQUE_VIOLATION.equals(e.getSQLState())) {
           throw e;
         }
       }
