@@ -73,7 +73,8 @@ public final class Resharding {
   }
 
   private static ReplicationGroup open(String name, String jdbcUrl, String user, String password) {
+    // a batch job on a busy machine: wait for a connection longer than a request would
     return ReplicationGroup.builder().name(name).topology(Topology.of(DataNode.of(name, jdbcUrl), List.of()))
-        .user(user).password(password).poolSize(4).build();
+        .user(user).password(password).poolSize(4).connectionTimeoutMillis(30_000).build();
   }
 }

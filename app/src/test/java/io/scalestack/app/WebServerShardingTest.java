@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Users spread over three shards (databases of one PostgreSQL): each user's row on the shard the
- * stored map names, the name in the catalog's directory, and a second server configured for two
- * shards following the stored map of three.
+ * stored map names, the name in the catalog's directory; two servers booting at once, and a third
+ * configured for two shards following the stored map of three.
  */
 class WebServerShardingTest {
 
@@ -57,7 +57,13 @@ class WebServerShardingTest {
         Statement statement = connection.createStatement()) {
       statement.execute("CREATE DATABASE " + database);
     }
-    try (WebServer a = server("web-1", 3).start(); WebServer b = server("web-2", 2).start()) {
+    // both at once, as a fleet boots: one publishes the first map, both create the shard databases
+    java.util.concurrent.CompletableFuture<WebServer> first =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> server("web-1", 3).start());
+    java.util.concurrent.CompletableFuture<WebServer> second =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> server("web-2", 3).start());
+    try (WebServer a = first.join(); WebServer b = second.join();
+        WebServer late = server("web-3", 2).start()) {
       List<Long> ids = new ArrayList<>();
       for (int i = 0; i < 30; i++) {
         String username = "s" + i + "_" + database.substring(8);
@@ -75,7 +81,8 @@ class WebServerShardingTest {
       assertThat(http.post(b, "/api/signup", json("username", "s0_" + database.substring(8), "password", PASSWORD,
           "displayName", "Again")).status()).as("a name taken on another shard").isEqualTo(409);
 
-      // three shards from the stored map (web-2's "2" was ignored), every row where modulo 3 puts it
+      assertThat(http.get(late, "/health").status()).isEqualTo(200);
+      // three shards from the stored map (web-3's "2" was ignored), every row where modulo 3 puts it
       List<String> shards = List.of(database, database + "_s1", database + "_s2");
       assertThat(query(database, "SELECT max(version) FROM shard_map")).isEqualTo(1);
       assertThat(query(database, "SELECT count(*) FROM user_directory")).isEqualTo(30);
