@@ -84,6 +84,15 @@ public final class Resharder {
   }
 
   private static final int QUIET_CHANGES = 50;
+
+  /**
+   * How far the changes of one old shard have been read: every change with a sequence number up to
+   * {@code seq} that had committed, and nothing of the transactions from {@code xmin} on (the
+   * oldest transaction still running at that read), which the next read looks at again.
+   */
+  private record Position(long seq, long xmin) {
+    static final Position START = new Position(0, 0);
+  }
   private static final int MAX_CATCH_UP_PASSES = 100;
 
   private final ShardCatalog catalog;
@@ -143,7 +152,7 @@ public final class Resharder {
       progress.accept("copied " + moved + " rows of moving users");
       record(job, Step.COPIED);
     }
-    Map<String, Long> seen = new HashMap<>();
+    Map<String, Position> seen = new HashMap<>();
     if (job.step.compareTo(Step.CAUGHT_UP) < 0) {
       for (int pass = 0; pass < MAX_CATCH_UP_PASSES; pass++) {
         long count = applyChanges(job, seen);
@@ -159,7 +168,7 @@ public final class Resharder {
       // a row-level diff while writes go on: a user written since the copy may differ until the
       // cut-over applies their change; any other difference is a copy that went wrong
       Set<Long> changed = new HashSet<>();
-      applied += applyChanges(job, new HashMap<>(), changed);
+      applied += applyChanges(job, seen, changed);
       Set<Long> differing = verify(job, null);
       Set<Long> unexplained = new HashSet<>(differing);
       unexplained.removeAll(changed);
@@ -181,10 +190,10 @@ public final class Resharder {
         for (String shard : job.from.shards()) {
           installFence(groups.apply(shard), job.to.version());
         }
-        // every captured change from the start (a change with a lower sequence number may have
-        // committed after one with a higher), then the exact diff of every user written
+        // the changes since the last read, and those of every transaction running then (after a
+        // resumption: all of them, from the start), then the exact diff of every user written
         Set<Long> last = new HashSet<>();
-        applied += applyChanges(job, new HashMap<>(), last);
+        applied += applyChanges(job, seen, last);
         Set<Long> differing = verify(job, last);
         if (!differing.isEmpty()) {
           throw new SQLException("resharding: the rows of " + differing.size() + " users differ at the cut-over"
@@ -310,7 +319,10 @@ public final class Resharder {
   private void installCapture(ReplicationGroup shard) throws SQLException {
     shard.write(ConsistencyToken.create(), connection -> {
       try (Statement statement = connection.createStatement()) {
-        statement.execute("CREATE TABLE IF NOT EXISTS reshard_changes (seq bigserial PRIMARY KEY, owner bigint NOT NULL)");
+        // tx: the writing transaction, so that a reader can find changes that commit after it read
+        // past their sequence number (PgQ's approach: sequence numbers are not commit order)
+        statement.execute("CREATE TABLE IF NOT EXISTS reshard_changes (seq bigserial PRIMARY KEY, owner bigint NOT NULL,"
+            + " tx bigint NOT NULL DEFAULT txid_current())");
         for (MovedTable table : tables) {
           statement.execute("CREATE OR REPLACE FUNCTION reshard_capture_" + table.name() + "() RETURNS trigger"
               + " LANGUAGE plpgsql AS $$ BEGIN"
@@ -381,30 +393,40 @@ public final class Resharder {
    * Applies the changes captured on every old shard since {@code seen} (per shard, the last
    * sequence number applied); {@code touched} collects the owners. Returns how many changes.
    */
-  private long applyChanges(Job job, Map<String, Long> seen) throws SQLException {
+  private long applyChanges(Job job, Map<String, Position> seen) throws SQLException {
     return applyChanges(job, seen, new HashSet<>());
   }
 
-  private long applyChanges(Job job, Map<String, Long> seen, Set<Long> touched) throws SQLException {
+  private long applyChanges(Job job, Map<String, Position> seen, Set<Long> touched) throws SQLException {
     long count = 0;
     for (String shard : job.from.shards()) {
-      long after = seen.getOrDefault(shard, 0L);
-      List<long[]> changes = onShard(job, shard, connection -> {
-        List<long[]> found = new ArrayList<>();
+      Position after = seen.getOrDefault(shard, Position.START);
+      List<long[]> changes = new ArrayList<>();
+      Position next = onShard(job, shard, connection -> {
+        long xmin;
+        try (Statement statement = connection.createStatement();
+            ResultSet rows = statement.executeQuery("SELECT txid_snapshot_xmin(txid_current_snapshot())")) {
+          rows.next();
+          xmin = rows.getLong(1);
+        }
+        long last = after.seq();
+        // what is new, and anything of the transactions that were still running at the last read
         try (PreparedStatement select = connection.prepareStatement(
-            "SELECT seq, owner FROM reshard_changes WHERE seq > ? ORDER BY seq")) {
-          select.setLong(1, after);
+            "SELECT seq, owner FROM reshard_changes WHERE seq > ? OR tx >= ? ORDER BY seq")) {
+          select.setLong(1, after.seq());
+          select.setLong(2, after.xmin() == 0 ? Long.MAX_VALUE : after.xmin());
           try (ResultSet rows = select.executeQuery()) {
             while (rows.next()) {
-              found.add(new long[] {rows.getLong(1), rows.getLong(2)});
+              changes.add(new long[] {rows.getLong(1), rows.getLong(2)});
+              last = Math.max(last, rows.getLong(1));
             }
           }
         }
-        return found;
+        return new Position(last, xmin);
       });
+      seen.put(shard, next);
       Set<Long> owners = new HashSet<>();
       for (long[] change : changes) {
-        seen.put(shard, change[0]);
         String target = job.to.groupOf(change[1]);
         if (!target.equals(shard)) {
           owners.add(change[1]);
