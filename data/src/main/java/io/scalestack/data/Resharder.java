@@ -190,19 +190,27 @@ public final class Resharder {
         for (String shard : job.from.shards()) {
           installFence(groups.apply(shard), job.to.version());
         }
+        long fenced = System.nanoTime();
         // the changes since the last read, and those of every transaction running then (after a
         // resumption: all of them, from the start), then the exact diff of every user written
         Set<Long> last = new HashSet<>();
-        applied += applyChanges(job, seen, last);
+        long finalChanges = applyChanges(job, seen, last);
+        applied += finalChanges;
+        long caughtUp = System.nanoTime();
         Set<Long> differing = verify(job, last);
+        long diffed = System.nanoTime();
         if (!differing.isEmpty()) {
           throw new SQLException("resharding: the rows of " + differing.size() + " users differ at the cut-over"
               + " (expected: none); writes stay fenced until this job is run again");
         }
         catalog.publish(job.to);
-        pause = Duration.ofNanos(System.nanoTime() - started);
+        long published = System.nanoTime();
+        pause = Duration.ofNanos(published - started);
         job.pause = pause;
-        progress.accept("cut over to map " + job.to.version() + ": writes paused " + pause.toMillis() + " ms");
+        progress.accept("cut over to map " + job.to.version() + ": writes paused " + pause.toMillis() + " ms (fence "
+            + millis(fenced - started) + " ms, last " + finalChanges + " changes of " + last.size() + " users "
+            + millis(caughtUp - fenced) + " ms, their diff " + millis(diffed - caughtUp) + " ms, publication "
+            + millis(published - diffed) + " ms)");
       }
       record(job, Step.CUT_OVER);
     }
@@ -633,6 +641,10 @@ public final class Resharder {
       }
       return null;
     });
+  }
+
+  private static long millis(long nanos) {
+    return java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(nanos);
   }
 
   private static void sleep(Duration duration) {
