@@ -7,7 +7,6 @@ import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -101,7 +100,6 @@ public final class Resharder {
   private final List<MovedTable> tables;
   private final Duration settle;
   private final Consumer<String> progress;
-  private final Clock clock;
   private final Step crashAfter;
 
   private Resharder(Builder builder) {
@@ -111,7 +109,6 @@ public final class Resharder {
     this.tables = List.copyOf(builder.tables);
     this.settle = builder.settle;
     this.progress = builder.progress;
-    this.clock = builder.clock;
     this.crashAfter = builder.crashAfter;
   }
 
@@ -663,7 +660,6 @@ public final class Resharder {
     private final List<MovedTable> tables = new ArrayList<>();
     private Duration settle = Duration.ofSeconds(2);
     private Consumer<String> progress = line -> {};
-    private Clock clock = Clock.systemUTC();
     private Step crashAfter;
 
     private Builder() {}
@@ -696,11 +692,6 @@ public final class Resharder {
     /** Where progress lines go (default nowhere). */
     public Builder progress(Consumer<String> progress) {
       this.progress = Objects.requireNonNull(progress, "progress");
-      return this;
-    }
-
-    public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
