@@ -1,0 +1,356 @@
+package io.scalestack.queue;
+
+import io.lettuce.core.Consumer;
+import io.lettuce.core.RedisBusyException;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XAutoClaimArgs;
+import io.lettuce.core.XGroupCreateArgs;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.models.stream.ClaimedMessages;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link JobQueue} on Redis Streams, the default backend (on the topology's Redis).
+ *
+ * <p>Keys, all with the hash tag {@code {name}} so that one Lua script may touch them together:
+ * the stream {@code q:{name}:stream} (an entry per delivery: job id and attempt) read by the
+ * consumer group {@code workers}; a hash per job {@code q:{name}:job:ID} (type, payload, state,
+ * attempts, result, error); the sorted set {@code q:{name}:delayed} of retries waiting for their
+ * back-off (score: when due); the dead-letter stream {@code q:{name}:dead}.
+ *
+ * <p>A delivery is a pending entry of the group. {@link #renew} re-claims it for its owner
+ * ({@code XCLAIM … JUSTID}, which resets its idle time), only if the owner still holds it; a
+ * worker's {@link #take} first claims entries idle longer than the lease timeout
+ * ({@code XAUTOCLAIM}: a dead worker's job is taken again within the lease timeout plus one take),
+ * then moves due retries into the stream, then reads new entries. Completion, failure and
+ * re-delivery are Lua scripts, so each is atomic: a result is written only if the job is not
+ * done yet (the first completion wins), a failure either schedules the next attempt with
+ * exponential back-off and jitter or, after {@code maxAttempts}, moves the job to the dead letters
+ * with its error; a job delivered more than {@code maxAttempts} times without an answer (a job
+ * that kills its workers) goes there too. Unlike RabbitMQ's 30-minute ack timeout or SQS's
+ * visibility timeout, nothing ends a lease that is renewed, however long the job.
+ *
+ * <p>Thread-safe. {@link #take} blocks on a connection of the consumer's own.
+ */
+public final class RedisStreamsJobQueue implements JobQueue {
+
+  private static final Logger log = LoggerFactory.getLogger(RedisStreamsJobQueue.class);
+  private static final String GROUP = "workers";
+
+  // KEYS: stream, job hash; ARGV: job id, type, payload, now
+  private static final String ENQUEUE = """
+      redis.call('HSET', KEYS[2], 'type', ARGV[2], 'payload', ARGV[3], 'state', 'queued', 'attempts', 0,
+        'enqueued', ARGV[4])
+      redis.call('XADD', KEYS[1], '*', 'job', ARGV[1], 'attempt', 1)
+      return 1""";
+  // KEYS: job hash; ARGV: consumer -> {type, payload, attempts, previous state}
+  private static final String DELIVER = """
+      local state = redis.call('HGET', KEYS[1], 'state')
+      if not state then return {'', '', 0, 'unknown'} end
+      local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+      if state ~= 'done' and state ~= 'dead' then
+        redis.call('HSET', KEYS[1], 'state', 'running', 'worker', ARGV[1])
+      end
+      return {redis.call('HGET', KEYS[1], 'type'), redis.call('HGET', KEYS[1], 'payload'), attempts, state}""";
+  // KEYS: stream; ARGV: group, consumer, entry id -> 1 if renewed, 0 if the lease was lost
+  private static final String RENEW = """
+      local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+      if #pending == 0 or pending[1][2] ~= ARGV[2] then return 0 end
+      redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+      return 1""";
+  // KEYS: stream, job hash; ARGV: group, entry id, result -> 1 if this completion wrote the result
+  private static final String COMPLETE = """
+      local written = 0
+      local state = redis.call('HGET', KEYS[2], 'state')
+      if state and state ~= 'done' then
+        redis.call('HSET', KEYS[2], 'state', 'done', 'result', ARGV[3])
+        redis.call('HDEL', KEYS[2], 'worker')
+        written = 1
+      end
+      redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+      redis.call('XDEL', KEYS[1], ARGV[2])
+      return written""";
+  // KEYS: stream, job hash, delayed, dead; ARGV: group, entry id, error, max attempts, due millis, job id
+  private static final String FAIL = """
+      redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+      redis.call('XDEL', KEYS[1], ARGV[2])
+      local state = redis.call('HGET', KEYS[2], 'state')
+      if (not state) or state == 'done' or state == 'dead' then return state or 'unknown' end
+      local attempts = tonumber(redis.call('HGET', KEYS[2], 'attempts') or '0')
+      redis.call('HSET', KEYS[2], 'error', ARGV[3])
+      redis.call('HDEL', KEYS[2], 'worker')
+      if attempts >= tonumber(ARGV[4]) then
+        redis.call('HSET', KEYS[2], 'state', 'dead')
+        redis.call('XADD', KEYS[4], '*', 'job', ARGV[6], 'error', ARGV[3], 'attempts', attempts)
+        return 'dead'
+      end
+      redis.call('HSET', KEYS[2], 'state', 'retrying')
+      redis.call('ZADD', KEYS[3], ARGV[5], ARGV[6] .. '|' .. (attempts + 1))
+      return 'retrying'""";
+  // KEYS: delayed, stream; ARGV: now, limit -> how many retries became due
+  private static final String MOVE_DUE = """
+      local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+      for _, member in ipairs(due) do
+        if redis.call('ZREM', KEYS[1], member) == 1 then
+          local sep = string.find(member, '|', 1, true)
+          redis.call('XADD', KEYS[2], '*', 'job', string.sub(member, 1, sep - 1), 'attempt', string.sub(member, sep + 1))
+        end
+      end
+      return #due""";
+
+  private final String name;
+  private final RedisClient client;
+  private final StatefulRedisConnection<String, String> connection;
+  private final RedisCommands<String, String> redis;
+  private final Map<String, StatefulRedisConnection<String, String>> readers = new ConcurrentHashMap<>();
+  private final Duration leaseTimeout;
+  private final int maxAttempts;
+  private final Duration backoffBase;
+  private final Duration backoffMax;
+  private final Clock clock;
+  private final String stream;
+  private final String delayed;
+  private final String dead;
+
+  private RedisStreamsJobQueue(Builder builder) {
+    this.name = builder.name;
+    this.leaseTimeout = builder.leaseTimeout;
+    this.maxAttempts = builder.maxAttempts;
+    this.backoffBase = builder.backoffBase;
+    this.backoffMax = builder.backoffMax;
+    this.clock = builder.clock;
+    this.stream = "q:{" + name + "}:stream";
+    this.delayed = "q:{" + name + "}:delayed";
+    this.dead = "q:{" + name + "}:dead";
+    this.client = RedisClient.create(RedisURI.create(builder.uri));
+    this.connection = client.connect();
+    this.redis = connection.sync();
+    try {
+      // from the start of the stream: jobs enqueued before any worker existed are delivered too
+      redis.xgroupCreate(XReadArgs.StreamOffset.from(stream, "0"), GROUP, XGroupCreateArgs.Builder.mkstream());
+    } catch (RedisBusyException e) {
+      log.debug("queue {}: consumer group exists", name);
+    }
+  }
+
+  /** A builder; {@link Builder#uri(String)} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  private String jobKey(String id) {
+    return "q:{" + name + "}:job:" + id;
+  }
+
+  @Override
+  public String enqueue(String type, String payload) {
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(payload, "payload");
+    String id = UUID.randomUUID().toString();
+    redis.eval(ENQUEUE, ScriptOutputType.INTEGER, new String[] {stream, jobKey(id)}, id, type, payload,
+        Long.toString(clock.millis()));
+    return id;
+  }
+
+  @Override
+  public Optional<Lease> take(String consumer, Duration wait) {
+    Objects.requireNonNull(consumer, "consumer");
+    // a dead worker's deliveries first: idle longer than the lease timeout
+    ClaimedMessages<String, String> claimed = redis.xautoclaim(stream, XAutoClaimArgs.Builder
+        .xautoclaim(Consumer.from(GROUP, consumer), leaseTimeout, "0-0").count(1));
+    for (StreamMessage<String, String> message : claimed.getMessages()) {
+      Optional<Lease> lease = deliver(consumer, message, true);
+      if (lease.isPresent()) {
+        return lease;
+      }
+    }
+    redis.eval(MOVE_DUE, ScriptOutputType.INTEGER, new String[] {delayed, stream}, Long.toString(clock.millis()), "100");
+    RedisCommands<String, String> reader = readers.computeIfAbsent(consumer, c -> client.connect()).sync();
+    List<StreamMessage<String, String>> messages = reader.xreadgroup(Consumer.from(GROUP, consumer),
+        XReadArgs.Builder.block(Math.max(1, wait.toMillis())).count(1), XReadArgs.StreamOffset.lastConsumed(stream));
+    for (StreamMessage<String, String> message : messages) {
+      Optional<Lease> lease = deliver(consumer, message, false);
+      if (lease.isPresent()) {
+        return lease;
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Turns a stream entry into a lease, or settles it when the job needs no more work. */
+  private Optional<Lease> deliver(String consumer, StreamMessage<String, String> message, boolean recovered) {
+    String id = message.getBody().get("job");
+    List<Object> job = redis.eval(DELIVER, ScriptOutputType.MULTI, new String[] {jobKey(id)}, consumer);
+    String previous = (String) job.get(3);
+    if (previous.equals("unknown") || previous.equals("done") || previous.equals("dead")) {
+      // nothing left to do (completed by a worker whose lease had expired, say): just acknowledge
+      redis.xack(stream, GROUP, message.getId());
+      redis.xdel(stream, message.getId());
+      return Optional.empty();
+    }
+    int attempts = ((Long) job.get(2)).intValue();
+    Lease lease = new Lease(new Job(id, (String) job.get(0), (String) job.get(1), attempts), message.getId(), consumer);
+    if (recovered) {
+      log.info("queue {}: job {} taken again by {} (its worker stopped renewing the lease), attempt {}", name, id,
+          consumer, attempts);
+      if (attempts > maxAttempts) {
+        // a job that kills its workers: it would never stop coming back
+        fail(lease, "delivered " + attempts + " times without an answer (each worker died or lost the lease)");
+        return Optional.empty();
+      }
+    }
+    return Optional.of(lease);
+  }
+
+  @Override
+  public boolean renew(Lease lease) {
+    Long renewed = redis.eval(RENEW, ScriptOutputType.INTEGER, new String[] {stream}, GROUP, lease.consumer(),
+        lease.deliveryId());
+    return renewed != null && renewed == 1;
+  }
+
+  @Override
+  public void complete(Lease lease, String result) {
+    Objects.requireNonNull(result, "result");
+    Long written = redis.eval(COMPLETE, ScriptOutputType.INTEGER, new String[] {stream, jobKey(lease.job().id())},
+        GROUP, lease.deliveryId(), result);
+    if (written == null || written == 0) {
+      log.info("queue {}: job {} was already done; this completion by {} changed nothing", name, lease.job().id(),
+          lease.consumer());
+    }
+  }
+
+  @Override
+  public void fail(Lease lease, String error) {
+    Objects.requireNonNull(error, "error");
+    long backoff = backoffMillis(lease.job().attempt());
+    String outcome = redis.eval(FAIL, ScriptOutputType.VALUE, new String[] {stream, jobKey(lease.job().id()), delayed,
+        dead}, GROUP, lease.deliveryId(), error, Integer.toString(maxAttempts),
+        Long.toString(clock.millis() + backoff), lease.job().id());
+    log.info("queue {}: job {} failed on attempt {} ({}): {}", name, lease.job().id(), lease.job().attempt(), outcome,
+        error);
+  }
+
+  /** Exponential back-off with ±20% jitter, so that jobs failing together do not retry together. */
+  private long backoffMillis(int attempt) {
+    double exponential = backoffBase.toMillis() * Math.pow(2, Math.max(0, attempt - 1));
+    double capped = Math.min(backoffMax.toMillis(), exponential);
+    return (long) (capped * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
+  }
+
+  @Override
+  public Optional<JobStatus> status(String jobId) {
+    Map<String, String> job = redis.hgetall(jobKey(jobId));
+    if (job.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new JobStatus(jobId, job.get("state"), Integer.parseInt(job.getOrDefault("attempts", "0")),
+        job.get("result"), job.get("error")));
+  }
+
+  @Override
+  public List<JobStatus> deadLetters(int limit) {
+    List<JobStatus> letters = new ArrayList<>();
+    for (StreamMessage<String, String> message : redis.xrange(dead, io.lettuce.core.Range.create("-", "+"),
+        io.lettuce.core.Limit.from(limit))) {
+      status(message.getBody().get("job")).ifPresent(letters::add);
+    }
+    return letters;
+  }
+
+  @Override
+  public void close() {
+    readers.values().forEach(StatefulRedisConnection::close);
+    connection.close();
+    client.shutdown();
+  }
+
+  /** Configures a {@link RedisStreamsJobQueue}. Not thread-safe. */
+  public static final class Builder {
+    private String uri;
+    private String name = "jobs";
+    private Duration leaseTimeout = Duration.ofSeconds(5);
+    private int maxAttempts = 5;
+    private Duration backoffBase = Duration.ofMillis(500);
+    private Duration backoffMax = Duration.ofSeconds(60);
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    /** The Redis, for example {@code redis://127.0.0.1:16379}; required. */
+    public Builder uri(String uri) {
+      this.uri = Objects.requireNonNull(uri, "uri");
+      return this;
+    }
+
+    /** The queue's name (default {@code jobs}): its keys are {@code q:{name}:…}. */
+    public Builder name(String name) {
+      Objects.requireNonNull(name, "name");
+      if (!name.matches("[a-z0-9][a-z0-9._-]{0,62}")) {
+        throw new IllegalArgumentException("name: '" + name + "' (expected: lower-case letters, digits, . _ -, up to 63)");
+      }
+      this.name = name;
+      return this;
+    }
+
+    /** How long an unrenewed delivery is kept before another worker may take the job (default 5 s). */
+    public Builder leaseTimeout(Duration leaseTimeout) {
+      Objects.requireNonNull(leaseTimeout, "leaseTimeout");
+      if (leaseTimeout.toMillis() < 10) {
+        throw new IllegalArgumentException("leaseTimeout: " + leaseTimeout + " (expected: >= 10 ms)");
+      }
+      this.leaseTimeout = leaseTimeout;
+      return this;
+    }
+
+    /** Deliveries before a job goes to the dead letters (default 5). */
+    public Builder maxAttempts(int maxAttempts) {
+      if (maxAttempts < 1 || maxAttempts > 1000) {
+        throw new IllegalArgumentException("maxAttempts: " + maxAttempts + " (expected: 1..1000)");
+      }
+      this.maxAttempts = maxAttempts;
+      return this;
+    }
+
+    /** The first retry's back-off (default 500 ms), doubling per attempt up to {@code max} (default 60 s). */
+    public Builder backoff(Duration base, Duration max) {
+      Objects.requireNonNull(base, "base");
+      Objects.requireNonNull(max, "max");
+      if (base.isNegative() || max.compareTo(base) < 0) {
+        throw new IllegalArgumentException("backoff: " + base + ", " + max + " (expected: 0 <= base <= max)");
+      }
+      this.backoffBase = base;
+      this.backoffMax = max;
+      return this;
+    }
+
+    /** The clock for back-off deadlines (default the system's). */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    public RedisStreamsJobQueue build() {
+      if (uri == null) {
+        throw new IllegalStateException("uri: not set (expected: redis://host:port)");
+      }
+      return new RedisStreamsJobQueue(this);
+    }
+  }
+}
