@@ -59,6 +59,23 @@ public final class RedisStreamsJobQueue implements JobQueue {
         'enqueued', ARGV[4])
       redis.call('XADD', KEYS[1], '*', 'job', ARGV[1], 'attempt', 1)
       return 1""";
+  // KEYS: stream; ARGV: group, consumer, job hash prefix -> {} or {entry id, job id, type, payload,
+  // attempts, previous state}: the next new entry, delivered, in one round trip (no BLOCK in a script)
+  private static final String TAKE = """
+      local entries = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1, 'STREAMS', KEYS[1], '>')
+      if not entries then return {} end
+      local entry = entries[1][2][1]
+      local fields = entry[2]
+      local job
+      for i = 1, #fields, 2 do if fields[i] == 'job' then job = fields[i + 1] end end
+      local key = ARGV[3] .. job
+      local state = redis.call('HGET', key, 'state')
+      if not state then return {entry[1], job, '', '', 0, 'unknown'} end
+      local attempts = redis.call('HINCRBY', key, 'attempts', 1)
+      if state ~= 'done' and state ~= 'dead' then
+        redis.call('HSET', key, 'state', 'running', 'worker', ARGV[2])
+      end
+      return {entry[1], job, redis.call('HGET', key, 'type'), redis.call('HGET', key, 'payload'), attempts, state}""";
   // KEYS: job hash; ARGV: consumer -> {type, payload, attempts, previous state}
   private static final String DELIVER = """
       local state = redis.call('HGET', KEYS[1], 'state')
@@ -127,6 +144,10 @@ public final class RedisStreamsJobQueue implements JobQueue {
   private final String stream;
   private final String delayed;
   private final String dead;
+  private final long housekeepingMillis;
+  /** SHA-1 of each script, loaded once: EVALSHA sends 40 bytes instead of the script, and Redis skips hashing it. */
+  private final Map<String, String> shas = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong nextHousekeeping = new java.util.concurrent.atomic.AtomicLong();
 
   private RedisStreamsJobQueue(Builder builder) {
     this.name = builder.name;
@@ -135,6 +156,9 @@ public final class RedisStreamsJobQueue implements JobQueue {
     this.backoffBase = builder.backoffBase;
     this.backoffMax = builder.backoffMax;
     this.clock = builder.clock;
+    // claims and due retries: often enough to keep recovery and back-off close to their settings
+    this.housekeepingMillis = Math.max(10, Math.min(200, Math.min(builder.leaseTimeout.toMillis(),
+        builder.backoffBase.toMillis()) / 4));
     this.stream = "q:{" + name + "}:stream";
     this.delayed = "q:{" + name + "}:delayed";
     this.dead = "q:{" + name + "}:dead";
@@ -154,6 +178,18 @@ public final class RedisStreamsJobQueue implements JobQueue {
     return new Builder();
   }
 
+  /** Runs a script by its SHA-1, loading it first when Redis does not know it (a restart flushes the cache). */
+  @SuppressWarnings("unchecked")
+  private <T> T script(String script, ScriptOutputType type, String[] keys, String... args) {
+    String sha = shas.computeIfAbsent(script, redis::scriptLoad);
+    try {
+      return (T) redis.evalsha(sha, type, keys, args);
+    } catch (io.lettuce.core.RedisNoScriptException e) {
+      shas.put(script, redis.scriptLoad(script));
+      return (T) redis.evalsha(shas.get(script), type, keys, args);
+    }
+  }
+
   private String jobKey(String id) {
     return "q:{" + name + "}:job:" + id;
   }
@@ -163,7 +199,7 @@ public final class RedisStreamsJobQueue implements JobQueue {
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(payload, "payload");
     String id = UUID.randomUUID().toString();
-    redis.eval(ENQUEUE, ScriptOutputType.INTEGER, new String[] {stream, jobKey(id)}, id, type, payload,
+    script(ENQUEUE, ScriptOutputType.INTEGER, new String[] {stream, jobKey(id)}, id, type, payload,
         Long.toString(clock.millis()));
     return id;
   }
@@ -171,16 +207,33 @@ public final class RedisStreamsJobQueue implements JobQueue {
   @Override
   public Optional<Lease> take(String consumer, Duration wait) {
     Objects.requireNonNull(consumer, "consumer");
-    // a dead worker's deliveries first: idle longer than the lease timeout
-    ClaimedMessages<String, String> claimed = redis.xautoclaim(stream, XAutoClaimArgs.Builder
-        .xautoclaim(Consumer.from(GROUP, consumer), leaseTimeout, "0-0").count(1));
-    for (StreamMessage<String, String> message : claimed.getMessages()) {
-      Optional<Lease> lease = deliver(consumer, message, true);
+    long now = clock.millis();
+    long due = nextHousekeeping.get();
+    // at most every housekeeping interval per queue object, not on every take: two round trips
+    // less per job on the hot path, and a dead worker's job still comes back within the lease
+    // timeout plus one interval
+    if (now >= due && nextHousekeeping.compareAndSet(due, now + housekeepingMillis)) {
+      // a dead worker's deliveries first: idle longer than the lease timeout
+      ClaimedMessages<String, String> claimed = redis.xautoclaim(stream, XAutoClaimArgs.Builder
+          .xautoclaim(Consumer.from(GROUP, consumer), leaseTimeout, "0-0").count(1));
+      for (StreamMessage<String, String> message : claimed.getMessages()) {
+        nextHousekeeping.set(now); // there may be more: look again at the next take
+        Optional<Lease> lease = deliver(consumer, message, true);
+        if (lease.isPresent()) {
+          return lease;
+        }
+      }
+      script(MOVE_DUE, ScriptOutputType.INTEGER, new String[] {delayed, stream}, Long.toString(now), "100");
+    }
+    // busy queue: one round trip for read and delivery together
+    List<Object> next = script(TAKE, ScriptOutputType.MULTI, new String[] {stream}, GROUP, consumer,
+        "q:{" + name + "}:job:");
+    if (!next.isEmpty()) {
+      Optional<Lease> lease = taken(consumer, next);
       if (lease.isPresent()) {
         return lease;
       }
     }
-    redis.eval(MOVE_DUE, ScriptOutputType.INTEGER, new String[] {delayed, stream}, Long.toString(clock.millis()), "100");
     RedisCommands<String, String> reader = readers.computeIfAbsent(consumer, c -> client.connect()).sync();
     List<StreamMessage<String, String>> messages = reader.xreadgroup(Consumer.from(GROUP, consumer),
         XReadArgs.Builder.block(Math.max(1, wait.toMillis())).count(1), XReadArgs.StreamOffset.lastConsumed(stream));
@@ -193,10 +246,24 @@ public final class RedisStreamsJobQueue implements JobQueue {
     return Optional.empty();
   }
 
+  /** A {@code TAKE} answer as a lease, or settled (acknowledged) when the job needs no more work. */
+  private Optional<Lease> taken(String consumer, List<Object> next) {
+    String entryId = (String) next.get(0);
+    String id = (String) next.get(1);
+    String previous = (String) next.get(5);
+    if (previous.equals("unknown") || previous.equals("done") || previous.equals("dead")) {
+      redis.xack(stream, GROUP, entryId);
+      redis.xdel(stream, entryId);
+      return Optional.empty();
+    }
+    int attempts = ((Long) next.get(4)).intValue();
+    return Optional.of(new Lease(new Job(id, (String) next.get(2), (String) next.get(3), attempts), entryId, consumer));
+  }
+
   /** Turns a stream entry into a lease, or settles it when the job needs no more work. */
   private Optional<Lease> deliver(String consumer, StreamMessage<String, String> message, boolean recovered) {
     String id = message.getBody().get("job");
-    List<Object> job = redis.eval(DELIVER, ScriptOutputType.MULTI, new String[] {jobKey(id)}, consumer);
+    List<Object> job = script(DELIVER, ScriptOutputType.MULTI, new String[] {jobKey(id)}, consumer);
     String previous = (String) job.get(3);
     if (previous.equals("unknown") || previous.equals("done") || previous.equals("dead")) {
       // nothing left to do (completed by a worker whose lease had expired, say): just acknowledge
@@ -220,7 +287,7 @@ public final class RedisStreamsJobQueue implements JobQueue {
 
   @Override
   public boolean renew(Lease lease) {
-    Long renewed = redis.eval(RENEW, ScriptOutputType.INTEGER, new String[] {stream}, GROUP, lease.consumer(),
+    Long renewed = script(RENEW, ScriptOutputType.INTEGER, new String[] {stream}, GROUP, lease.consumer(),
         lease.deliveryId());
     return renewed != null && renewed == 1;
   }
@@ -228,7 +295,7 @@ public final class RedisStreamsJobQueue implements JobQueue {
   @Override
   public void complete(Lease lease, String result) {
     Objects.requireNonNull(result, "result");
-    Long written = redis.eval(COMPLETE, ScriptOutputType.INTEGER, new String[] {stream, jobKey(lease.job().id())},
+    Long written = script(COMPLETE, ScriptOutputType.INTEGER, new String[] {stream, jobKey(lease.job().id())},
         GROUP, lease.deliveryId(), result);
     if (written == null || written == 0) {
       log.info("queue {}: job {} was already done; this completion by {} changed nothing", name, lease.job().id(),
@@ -240,7 +307,7 @@ public final class RedisStreamsJobQueue implements JobQueue {
   public void fail(Lease lease, String error) {
     Objects.requireNonNull(error, "error");
     long backoff = backoffMillis(lease.job().attempt());
-    String outcome = redis.eval(FAIL, ScriptOutputType.VALUE, new String[] {stream, jobKey(lease.job().id()), delayed,
+    String outcome = script(FAIL, ScriptOutputType.VALUE, new String[] {stream, jobKey(lease.job().id()), delayed,
         dead}, GROUP, lease.deliveryId(), error, Integer.toString(maxAttempts),
         Long.toString(clock.millis() + backoff), lease.job().id());
     log.info("queue {}: job {} failed on attempt {} ({}): {}", name, lease.job().id(), lease.job().attempt(), outcome,
