@@ -164,7 +164,8 @@ public final class RgbImage {
   /**
    * This image blurred with a Gaussian of standard deviation {@code sigma} pixels: two passes of a
    * normalized 1-D kernel of radius {@code ceil(3 sigma)} (horizontal, then vertical), edges
-   * clamped, in fixed-point integer arithmetic (error at most 1 per sample against exact arithmetic).
+   * clamped, in {@code float} with one rounding at the end (equal to the exactly computed and
+   * rounded result but for samples within about 1e-5 of a half level, which may differ by 1).
    *
    * @throws IllegalArgumentException if {@code sigma} is not in {@code (0, MAX_SIGMA]}
    */
