@@ -88,7 +88,7 @@ public class ImagingBench {
       }
       StringBuilder line = new StringBuilder(pass == 0 ? "whole" : "inner(border=" + border + ")");
       for (int c = 0; c < 3; c++) {
-        line.append(String.format(" %s:max=%d,mean=%.4f,differing=%.2f%%", names[c], max[c], (double) sum[c] / n, 100.0 * differing[c] / n));
+        line.append(String.format(" %s:max=%d,mean=%.4f,differing=%d(%.4f%%)", names[c], max[c], (double) sum[c] / n, differing[c], 100.0 * differing[c] / n));
       }
       System.out.println(line);
     }
