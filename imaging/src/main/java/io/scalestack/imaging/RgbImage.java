@@ -184,7 +184,8 @@ public final class RgbImage {
 
   /**
    * This image sharpened by an unsharp mask: {@code original + amount × (original − blur)}, where
-   * blur is {@link #gaussianBlur gaussianBlur(sigma)}, rounded and clamped to 0..255.
+   * blur is {@link #gaussianBlur gaussianBlur(sigma)} before its rounding, the result rounded and
+   * clamped to 0..255. One pass: the blur is never stored.
    *
    * @throws IllegalArgumentException if {@code sigma} is not in {@code (0, MAX_SIGMA]} or {@code
    *     amount} not in {@code [0, MAX_AMOUNT]}
@@ -196,16 +197,12 @@ public final class RgbImage {
     }
     Filters.Gaussian kernel = Filters.Gaussian.of(sigma);
     int pixels = width * height;
-    byte[] blurred = new byte[pixels];
     byte[] r = new byte[pixels];
     byte[] g = new byte[pixels];
     byte[] b = new byte[pixels];
-    kernel.blur(red, blurred, width, height);
-    Filters.unsharp(red, blurred, r, amount);
-    kernel.blur(green, blurred, width, height);
-    Filters.unsharp(green, blurred, g, amount);
-    kernel.blur(blue, blurred, width, height);
-    Filters.unsharp(blue, blurred, b, amount);
+    kernel.sharpen(red, r, width, height, (float) amount);
+    kernel.sharpen(green, g, width, height, (float) amount);
+    kernel.sharpen(blue, b, width, height, (float) amount);
     return new RgbImage(width, height, r, g, b);
   }
 

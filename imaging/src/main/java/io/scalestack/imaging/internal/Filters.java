@@ -67,19 +67,6 @@ public final class Filters {
   }
 
   /**
-   * {@code dst = clamp(src + amount × (src − blurred))}, rounded; {@code amount} in 12-bit fixed
-   * point (ample for 0..100: the error it adds is below 1/40 of a level).
-   */
-  public static void unsharp(byte[] src, byte[] blurred, byte[] dst, double amount) {
-    int a = (int) Math.round(amount * 4096);
-    for (int i = 0; i < src.length; i++) {
-      int o = src[i] & 0xFF;
-      int v = o + ((a * (o - (blurred[i] & 0xFF)) + 2048) >> 12);
-      dst[i] = (byte) Math.min(255, Math.max(0, v));
-    }
-  }
-
-  /**
    * A normalized Gaussian of radius {@code ceil(3 sigma)}, one half of it (the kernel is symmetric),
    * in {@code float}.
    *
@@ -139,6 +126,20 @@ public final class Filters {
      * ring) stays in the L2 cache, instead of a full-size intermediate image and a column walk.
      */
     public void blur(byte[] src, byte[] dst, int w, int h) {
+      sweep(src, dst, w, h, Float.NaN);
+    }
+
+    /**
+     * Sharpens the {@code w × h} plane {@code src} into {@code dst} by an unsharp mask: {@code
+     * src + amount × (src − blur)}, rounded and clamped to 0..255. The blur is this kernel's, not
+     * rounded to a level first, and never stored: the mask is applied as each blurred row is made.
+     */
+    public void sharpen(byte[] src, byte[] dst, int w, int h, float amount) {
+      sweep(src, dst, w, h, amount);
+    }
+
+    // amount NaN: blur; else unsharp mask with that amount
+    private void sweep(byte[] src, byte[] dst, int w, int h, float amount) {
       int r = radius;
       int ringSize = Math.min(2 * r + 1, h);
       float[][] ring = new float[ringSize][w];
@@ -151,7 +152,20 @@ public final class Filters {
           horizontal(src, next * w, w, padded, ring[next % ringSize]);
           next++;
         }
-        vertical(ring, ringSize, y, h, acc, dst, y * w, w);
+        vertical(ring, ringSize, y, h, acc);
+        int offset = y * w;
+        if (Float.isNaN(amount)) {
+          // weights >= 0 summing to 1 (within float rounding): acc is in 0..255, so no clamp
+          for (int x = 0; x < w; x++) {
+            dst[offset + x] = (byte) (int) (acc[x] + 0.5f);
+          }
+        } else {
+          for (int x = 0; x < w; x++) {
+            float o = src[offset + x] & 0xFF;
+            float v = Math.fma(amount, o - acc[x], o);
+            dst[offset + x] = (byte) (int) Math.min(255f, Math.max(0f, v) + 0.5f);
+          }
+        }
       }
     }
 
@@ -203,7 +217,8 @@ public final class Filters {
       }
     }
 
-    private void vertical(float[][] ring, int ringSize, int y, int h, float[] acc, byte[] dst, int offset, int w) {
+    private void vertical(float[][] ring, int ringSize, int y, int h, float[] acc) {
+      int w = acc.length;
       float[] k = weights;
       float[] centreRow = ring[y % ringSize];
       float centre = k[0];
@@ -244,10 +259,6 @@ public final class Filters {
         for (int x = 0; x < w; x++) {
           acc[x] = Math.fma(weight, above[x] + below[x], acc[x]);
         }
-      }
-      // weights >= 0 summing to 1 (within float rounding): acc is in 0..255, so no clamp
-      for (int x = 0; x < w; x++) {
-        dst[offset + x] = (byte) (int) (acc[x] + 0.5f);
       }
     }
   }
