@@ -30,9 +30,14 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
  * rejected), and the width and height the decoder reads from the header against {@link
  * Builder#maxPixels} (a 50,000 × 50,000 PNG of a few hundred bytes is refused without allocating
  * its 7.5 GB). Truncated and corrupt files are refused too. Every refusal is an {@link
- * ImageException} with a one-line message, never another exception. Metadata (text chunks, ICC
- * profiles) is skipped. An alpha channel is dropped (composited over black); 16-bit, grey and
+ * ImageException} with a one-line message, never another exception (an {@link Error} such as
+ * {@link OutOfMemoryError} is not caught). The reader is told to ignore metadata (ImageIO's
+ * {@code ignoreMetadata}). An alpha channel is dropped (composited over black); 16-bit, grey and
  * palette images are converted to 8-bit RGB. Of a multi-frame GIF, the first frame is decoded.
+ *
+ * <p>Memory: decoding a {@code w × h} image needs ImageIO's raster (3 bytes per pixel for 8-bit
+ * RGB, up to 8 for 16-bit RGBA, plus a 3-byte converted copy for formats other than 8-bit BGR)
+ * and the 3 bytes per pixel of the result; size {@link Builder#maxPixels} for that.
  *
  * <p>Immutable and thread-safe: ImageIO readers and writers are created per call.
  */

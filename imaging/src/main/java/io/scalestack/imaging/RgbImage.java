@@ -110,10 +110,15 @@ public final class RgbImage {
     return (red[i] & 0xFF) << 16 | (green[i] & 0xFF) << 8 | blue[i] & 0xFF;
   }
 
-  /** The samples interleaved {@code r, g, b, r, g, b, …}, row after row: a new array. */
+  /**
+   * The samples interleaved {@code r, g, b, r, g, b, …}, row after row: a new array.
+   *
+   * @throws ArithmeticException if the image has more than {@code (2^31 - 1) / 3} pixels, too
+   *     many for one array
+   */
   public byte[] toInterleaved() {
     int pixels = width * height;
-    byte[] rgb = new byte[3 * pixels];
+    byte[] rgb = new byte[Math.multiplyExact(3, pixels)];
     for (int i = 0, j = 0; i < pixels; i++, j += 3) {
       rgb[j] = red[i];
       rgb[j + 1] = green[i];

@@ -76,6 +76,8 @@ public final class Filters {
    * 171 ms in 16/15-bit fixed point, 152 ms in float, 122 ms with two distances per sweep). A
    * float's 24-bit mantissa keeps the sum exact to far below half a level, so rounding once at the
    * end gives the correctly rounded result except within about 1e-5 of a tie.
+   *
+   * <p>Immutable and thread-safe; each {@link #blur} call allocates its own row buffers.
    */
   public static final class Gaussian {
 
