@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
       ScaleCommand.class,
       ExperimentCommand.class,
       ReshardCommand.class,
+      ImageCommand.class,
       LbCommand.class,
       WebCommand.class,
       CommandLine.HelpCommand.class
