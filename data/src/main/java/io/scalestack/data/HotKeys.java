@@ -127,6 +127,7 @@ public final class HotKeys {
 
   /** The hottest keys, hottest first, with fresh estimates. */
   public List<Entry> hottest() {
+    decayIfDue(); // first: a halving between reading the total and the estimates would halve the shares
     long accesses = Math.max(1, total.get());
     List<Entry> entries = new ArrayList<>();
     for (Long key : top.keySet()) {
