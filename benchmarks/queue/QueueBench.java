@@ -28,6 +28,7 @@ public class QueueBench {
     int jobs = 50_000;
     int workers = 8;
     int producers = 2;
+    int prefetch = 1;
     List<String> backends = List.of("redis", "postgres");
     Path dir = null;
     for (int i = 0; i < args.length; i += 2) {
@@ -36,6 +37,7 @@ public class QueueBench {
         case "--jobs" -> jobs = Integer.parseInt(value);
         case "--workers" -> workers = Integer.parseInt(value);
         case "--producers" -> producers = Integer.parseInt(value);
+        case "--prefetch" -> prefetch = Integer.parseInt(value);
         case "--backends" -> backends = Arrays.asList(value.trim().split("\\s+"));
         case "--dir" -> dir = Path.of(value);
         default -> throw new IllegalArgumentException("unknown flag: " + args[i]);
@@ -49,7 +51,8 @@ public class QueueBench {
         case "redis" -> {
           try (RedisServer redis = RedisServer.builder().port(0).dataDirectory(dir.resolve("redis"))
               .engineCache(dir.resolve("engines")).build().start()) {
-            run(backend, RedisStreamsJobQueue.builder().uri(redis.uri()).name("bench").build(), jobs, workers, producers);
+            run(backend, RedisStreamsJobQueue.builder().uri(redis.uri()).name("bench").prefetch(prefetch).build(), jobs,
+                workers, producers);
           }
         }
         case "postgres" -> {

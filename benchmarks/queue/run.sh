@@ -20,6 +20,7 @@ bench=queue-bench
 JOBS=${JOBS:-50000}
 WORKERS=${WORKERS:-8}
 PRODUCERS=${PRODUCERS:-8}
+PREFETCH=${PREFETCH:-16}
 BACKENDS=${BACKENDS:-redis postgres}
 POSTGRES_JOBS=${POSTGRES_JOBS:-5000}
 SCALESTACK=${SCALESTACK:-$root/scalestack}
@@ -32,6 +33,7 @@ usage: $me [flags]       (each flag also reads the environment variable in capit
   --postgres-jobs N    jobs per run on PostgreSQL, which is much slower (default $POSTGRES_JOBS)
   --workers N          worker threads taking jobs, each with its lease and heartbeat (default $WORKERS)
   --producers N        threads enqueueing as fast as they can (default $PRODUCERS)
+  --prefetch N         Redis Streams: jobs one take delivers to a worker at most (default $PREFETCH; 1 = none)
   --backends "B …"     redis and/or postgres (default "$BACKENDS")
   --keep               keep the temporary directory (engine data and logs)
 USAGE
@@ -43,6 +45,7 @@ while [ $# -gt 0 ]; do
     --postgres-jobs) POSTGRES_JOBS=$2; shift 2 ;;
     --workers) WORKERS=$2; shift 2 ;;
     --producers) PRODUCERS=$2; shift 2 ;;
+    --prefetch) PREFETCH=$2; shift 2 ;;
     --backends) BACKENDS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -53,6 +56,7 @@ check_count --jobs "$JOBS" 10000000
 check_count --postgres-jobs "$POSTGRES_JOBS" 10000000
 check_count --workers "$WORKERS" 1024
 check_count --producers "$PRODUCERS" 1024
+check_count --prefetch "$PREFETCH" 1000
 for backend in $BACKENDS; do
   case $backend in redis|postgres) ;; *) die "--backends: '$backend' (expected: redis and/or postgres)" ;; esac
 done
@@ -68,7 +72,8 @@ for backend in $BACKENDS; do
   [ "$backend" = postgres ] && jobs=$POSTGRES_JOBS
   say "$backend: $jobs jobs, $WORKERS workers, $PRODUCERS producers …"
   "$java_bin" -cp "$root/cli/target/scalestack.jar:$root/cli/target/lib/*" "$here/QueueBench.java" --jobs "$jobs" \
-    --workers "$WORKERS" --producers "$PRODUCERS" --backends "$backend" --dir "$tmp/$backend" >"$tmp/$backend.out" 2>&1 \
+    --workers "$WORKERS" --producers "$PRODUCERS" --prefetch "$PREFETCH" --backends "$backend" --dir "$tmp/$backend" \
+    >"$tmp/$backend.out" 2>&1 \
     || { tail -30 "$tmp/$backend.out" >&2; die "$backend: the benchmark failed"; }
   grep '^RESULT ' "$tmp/$backend.out" | sed 's/^RESULT //' >>"$results"
 done

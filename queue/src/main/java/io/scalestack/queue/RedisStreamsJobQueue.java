@@ -59,23 +59,31 @@ public final class RedisStreamsJobQueue implements JobQueue {
         'enqueued', ARGV[4])
       redis.call('XADD', KEYS[1], '*', 'job', ARGV[1], 'attempt', 1)
       return 1""";
-  // KEYS: stream; ARGV: group, consumer, job hash prefix -> {} or {entry id, job id, type, payload,
-  // attempts, previous state}: the next new entry, delivered, in one round trip (no BLOCK in a script)
+  // KEYS: stream; ARGV: group, consumer, job hash prefix, count -> six values per entry {entry id,
+  // job id, type, payload, attempts, previous state}: up to count new entries, delivered, in one
+  // round trip (no BLOCK in a script)
   private static final String TAKE = """
-      local entries = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1, 'STREAMS', KEYS[1], '>')
+      local entries = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', tonumber(ARGV[4]), 'STREAMS', KEYS[1], '>')
       if not entries then return {} end
-      local entry = entries[1][2][1]
-      local fields = entry[2]
-      local job
-      for i = 1, #fields, 2 do if fields[i] == 'job' then job = fields[i + 1] end end
-      local key = ARGV[3] .. job
-      local state = redis.call('HGET', key, 'state')
-      if not state then return {entry[1], job, '', '', 0, 'unknown'} end
-      local attempts = redis.call('HINCRBY', key, 'attempts', 1)
-      if state ~= 'done' and state ~= 'dead' then
-        redis.call('HSET', key, 'state', 'running', 'worker', ARGV[2])
+      local out = {}
+      for _, entry in ipairs(entries[1][2]) do
+        local fields = entry[2]
+        local job
+        for i = 1, #fields, 2 do if fields[i] == 'job' then job = fields[i + 1] end end
+        local key = ARGV[3] .. job
+        local state = redis.call('HGET', key, 'state')
+        if not state then
+          for _, v in ipairs({entry[1], job, '', '', 0, 'unknown'}) do table.insert(out, v) end
+        else
+          local attempts = redis.call('HINCRBY', key, 'attempts', 1)
+          if state ~= 'done' and state ~= 'dead' then
+            redis.call('HSET', key, 'state', 'running', 'worker', ARGV[2])
+          end
+          for _, v in ipairs({entry[1], job, redis.call('HGET', key, 'type'), redis.call('HGET', key, 'payload'),
+              attempts, state}) do table.insert(out, v) end
+        end
       end
-      return {entry[1], job, redis.call('HGET', key, 'type'), redis.call('HGET', key, 'payload'), attempts, state}""";
+      return out""";
   // KEYS: job hash; ARGV: consumer -> {type, payload, attempts, previous state}
   private static final String DELIVER = """
       local state = redis.call('HGET', KEYS[1], 'state')
@@ -145,6 +153,11 @@ public final class RedisStreamsJobQueue implements JobQueue {
   private final String delayed;
   private final String dead;
   private final long housekeepingMillis;
+  private final int prefetch;
+  /** Jobs delivered to a consumer ahead of its next take (prefetch), each with when it was delivered. */
+  private final Map<String, java.util.ArrayDeque<Buffered>> buffers = new ConcurrentHashMap<>();
+
+  private record Buffered(Lease lease, long takenAtMillis) {}
   /** SHA-1 of each script, loaded once: EVALSHA sends 40 bytes instead of the script, and Redis skips hashing it. */
   private final Map<String, String> shas = new ConcurrentHashMap<>();
   private final java.util.concurrent.atomic.AtomicLong nextHousekeeping = new java.util.concurrent.atomic.AtomicLong();
@@ -156,6 +169,7 @@ public final class RedisStreamsJobQueue implements JobQueue {
     this.backoffBase = builder.backoffBase;
     this.backoffMax = builder.backoffMax;
     this.clock = builder.clock;
+    this.prefetch = builder.prefetch;
     // claims and due retries: often enough to keep recovery and back-off close to their settings
     this.housekeepingMillis = Math.max(10, Math.min(200, Math.min(builder.leaseTimeout.toMillis(),
         builder.backoffBase.toMillis()) / 4));
@@ -207,6 +221,20 @@ public final class RedisStreamsJobQueue implements JobQueue {
   @Override
   public Optional<Lease> take(String consumer, Duration wait) {
     Objects.requireNonNull(consumer, "consumer");
+    java.util.ArrayDeque<Buffered> buffer = buffers.computeIfAbsent(consumer, c -> new java.util.ArrayDeque<>());
+    while (true) {
+      Buffered next;
+      synchronized (buffer) {
+        next = buffer.poll();
+      }
+      if (next == null) {
+        break;
+      }
+      // waited in the buffer long enough that another worker may have claimed it: make sure it is still ours
+      if (clock.millis() - next.takenAtMillis() < leaseTimeout.toMillis() / 2 || renew(next.lease())) {
+        return Optional.of(next.lease());
+      }
+    }
     long now = clock.millis();
     long due = nextHousekeeping.get();
     // at most every housekeeping interval per queue object, not on every take: two round trips
@@ -227,12 +255,22 @@ public final class RedisStreamsJobQueue implements JobQueue {
     }
     // busy queue: one round trip for read and delivery together
     List<Object> next = script(TAKE, ScriptOutputType.MULTI, new String[] {stream}, GROUP, consumer,
-        "q:{" + name + "}:job:");
-    if (!next.isEmpty()) {
-      Optional<Lease> lease = taken(consumer, next);
+        "q:{" + name + "}:job:", Integer.toString(prefetch));
+    Optional<Lease> first = Optional.empty();
+    for (int i = 0; i + 6 <= next.size(); i += 6) {
+      Optional<Lease> lease = taken(consumer, next.subList(i, i + 6));
       if (lease.isPresent()) {
-        return lease;
+        if (first.isEmpty()) {
+          first = lease;
+        } else {
+          synchronized (buffer) {
+            buffer.add(new Buffered(lease.get(), now));
+          }
+        }
       }
+    }
+    if (first.isPresent()) {
+      return first;
     }
     RedisCommands<String, String> reader = readers.computeIfAbsent(consumer, c -> client.connect()).sync();
     List<StreamMessage<String, String>> messages = reader.xreadgroup(Consumer.from(GROUP, consumer),
@@ -357,8 +395,24 @@ public final class RedisStreamsJobQueue implements JobQueue {
     private Duration backoffBase = Duration.ofMillis(500);
     private Duration backoffMax = Duration.ofSeconds(60);
     private Clock clock = Clock.systemUTC();
+    private int prefetch = 1;
 
     private Builder() {}
+
+    /**
+     * How many jobs one take delivers to a consumer at most (default 1), like RabbitMQ's prefetch:
+     * the others wait in the queue object for the consumer's next takes, which saves a round trip
+     * each on a busy queue. A job that waits longer than half the lease timeout is checked to be
+     * still the consumer's before it is handed out; the prefetched jobs of a worker that stops are
+     * taken by others after the lease timeout.
+     */
+    public Builder prefetch(int prefetch) {
+      if (prefetch < 1 || prefetch > 1000) {
+        throw new IllegalArgumentException("prefetch: " + prefetch + " (expected: 1..1000)");
+      }
+      this.prefetch = prefetch;
+      return this;
+    }
 
     /** The Redis, for example {@code redis://127.0.0.1:16379}; required. */
     public Builder uri(String uri) {
