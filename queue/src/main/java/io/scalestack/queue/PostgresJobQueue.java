@@ -1,5 +1,6 @@
 package io.scalestack.queue;
 
+import io.scalestack.queue.internal.RetryPolicy;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
@@ -13,7 +14,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,17 +37,15 @@ public final class PostgresJobQueue implements JobQueue {
 
   private final String name;
   private final HikariDataSource pool;
+  private final RetryPolicy policy;
   private final Duration leaseTimeout;
   private final int maxAttempts;
-  private final Duration backoffBase;
-  private final Duration backoffMax;
 
   private PostgresJobQueue(Builder builder) {
     this.name = builder.name;
-    this.leaseTimeout = builder.leaseTimeout;
-    this.maxAttempts = builder.maxAttempts;
-    this.backoffBase = builder.backoffBase;
-    this.backoffMax = builder.backoffMax;
+    this.policy = builder.policy;
+    this.leaseTimeout = policy.leaseTimeout();
+    this.maxAttempts = policy.maxAttempts();
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(builder.jdbcUrl);
     config.setUsername(builder.user);
@@ -205,7 +203,7 @@ public final class PostgresJobQueue implements JobQueue {
   @Override
   public void fail(Lease lease, String error) {
     Objects.requireNonNull(error, "error");
-    long backoff = backoffMillis(lease.job().attempt());
+    long backoff = policy.backoffMillis(lease.job().attempt());
     run(connection -> {
       try (PreparedStatement fail = connection.prepareStatement("""
           UPDATE scalestack_jobs
@@ -226,10 +224,6 @@ public final class PostgresJobQueue implements JobQueue {
     log.info("queue {}: job {} failed on attempt {}: {}", name, lease.job().id(), lease.job().attempt(), error);
   }
 
-  private long backoffMillis(int attempt) {
-    double exponential = backoffBase.toMillis() * Math.pow(2, Math.max(0, attempt - 1));
-    return (long) (Math.min(backoffMax.toMillis(), exponential) * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
-  }
 
   @Override
   public Optional<JobStatus> status(String jobId) {
@@ -284,10 +278,7 @@ public final class PostgresJobQueue implements JobQueue {
     private String password;
     private String name = "jobs";
     private int poolSize = 4;
-    private Duration leaseTimeout = Duration.ofSeconds(5);
-    private int maxAttempts = 5;
-    private Duration backoffBase = Duration.ofMillis(500);
-    private Duration backoffMax = Duration.ofSeconds(60);
+    private RetryPolicy policy = RetryPolicy.DEFAULTS;
 
     private Builder() {}
 
@@ -316,30 +307,19 @@ public final class PostgresJobQueue implements JobQueue {
 
     /** As {@link RedisStreamsJobQueue.Builder#leaseTimeout}. */
     public Builder leaseTimeout(Duration leaseTimeout) {
-      Objects.requireNonNull(leaseTimeout, "leaseTimeout");
-      if (leaseTimeout.toMillis() < 10) {
-        throw new IllegalArgumentException("leaseTimeout: " + leaseTimeout + " (expected: >= 10 ms)");
-      }
-      this.leaseTimeout = leaseTimeout;
+      this.policy = policy.withLeaseTimeout(leaseTimeout);
       return this;
     }
 
     /** As {@link RedisStreamsJobQueue.Builder#maxAttempts}. */
     public Builder maxAttempts(int maxAttempts) {
-      if (maxAttempts < 1 || maxAttempts > 1000) {
-        throw new IllegalArgumentException("maxAttempts: " + maxAttempts + " (expected: 1..1000)");
-      }
-      this.maxAttempts = maxAttempts;
+      this.policy = policy.withMaxAttempts(maxAttempts);
       return this;
     }
 
     /** As {@link RedisStreamsJobQueue.Builder#backoff}. */
     public Builder backoff(Duration base, Duration max) {
-      if (base.isNegative() || max.compareTo(base) < 0) {
-        throw new IllegalArgumentException("backoff: " + base + ", " + max + " (expected: 0 <= base <= max)");
-      }
-      this.backoffBase = base;
-      this.backoffMax = max;
+      this.policy = policy.withBackoff(base, max);
       return this;
     }
 

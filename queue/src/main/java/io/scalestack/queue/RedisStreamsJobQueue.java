@@ -1,5 +1,6 @@
 package io.scalestack.queue;
 
+import io.scalestack.queue.internal.RetryPolicy;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.RedisBusyException;
 import io.lettuce.core.RedisClient;
@@ -21,7 +22,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -144,10 +144,9 @@ public final class RedisStreamsJobQueue implements JobQueue {
   private final StatefulRedisConnection<String, String> connection;
   private final RedisCommands<String, String> redis;
   private final Map<String, StatefulRedisConnection<String, String>> readers = new ConcurrentHashMap<>();
+  private final RetryPolicy policy;
   private final Duration leaseTimeout;
   private final int maxAttempts;
-  private final Duration backoffBase;
-  private final Duration backoffMax;
   private final Clock clock;
   private final String stream;
   private final String delayed;
@@ -164,15 +163,14 @@ public final class RedisStreamsJobQueue implements JobQueue {
 
   private RedisStreamsJobQueue(Builder builder) {
     this.name = builder.name;
-    this.leaseTimeout = builder.leaseTimeout;
-    this.maxAttempts = builder.maxAttempts;
-    this.backoffBase = builder.backoffBase;
-    this.backoffMax = builder.backoffMax;
+    this.policy = builder.policy;
+    this.leaseTimeout = policy.leaseTimeout();
+    this.maxAttempts = policy.maxAttempts();
     this.clock = builder.clock;
     this.prefetch = builder.prefetch;
     // claims and due retries: often enough to keep recovery and back-off close to their settings
-    this.housekeepingMillis = Math.max(10, Math.min(200, Math.min(builder.leaseTimeout.toMillis(),
-        builder.backoffBase.toMillis()) / 4));
+    this.housekeepingMillis = Math.max(10, Math.min(200, Math.min(policy.leaseTimeout().toMillis(),
+        policy.backoffBase().toMillis()) / 4));
     this.stream = "q:{" + name + "}:stream";
     this.delayed = "q:{" + name + "}:delayed";
     this.dead = "q:{" + name + "}:dead";
@@ -344,7 +342,7 @@ public final class RedisStreamsJobQueue implements JobQueue {
   @Override
   public void fail(Lease lease, String error) {
     Objects.requireNonNull(error, "error");
-    long backoff = backoffMillis(lease.job().attempt());
+    long backoff = policy.backoffMillis(lease.job().attempt());
     String outcome = script(FAIL, ScriptOutputType.VALUE, new String[] {stream, jobKey(lease.job().id()), delayed,
         dead}, GROUP, lease.deliveryId(), error, Integer.toString(maxAttempts),
         Long.toString(clock.millis() + backoff), lease.job().id());
@@ -352,12 +350,6 @@ public final class RedisStreamsJobQueue implements JobQueue {
         error);
   }
 
-  /** Exponential back-off with ±20% jitter, so that jobs failing together do not retry together. */
-  private long backoffMillis(int attempt) {
-    double exponential = backoffBase.toMillis() * Math.pow(2, Math.max(0, attempt - 1));
-    double capped = Math.min(backoffMax.toMillis(), exponential);
-    return (long) (capped * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
-  }
 
   @Override
   public Optional<JobStatus> status(String jobId) {
@@ -390,10 +382,7 @@ public final class RedisStreamsJobQueue implements JobQueue {
   public static final class Builder {
     private String uri;
     private String name = "jobs";
-    private Duration leaseTimeout = Duration.ofSeconds(5);
-    private int maxAttempts = 5;
-    private Duration backoffBase = Duration.ofMillis(500);
-    private Duration backoffMax = Duration.ofSeconds(60);
+    private RetryPolicy policy = RetryPolicy.DEFAULTS;
     private Clock clock = Clock.systemUTC();
     private int prefetch = 1;
 
@@ -432,32 +421,19 @@ public final class RedisStreamsJobQueue implements JobQueue {
 
     /** How long an unrenewed delivery is kept before another worker may take the job (default 5 s). */
     public Builder leaseTimeout(Duration leaseTimeout) {
-      Objects.requireNonNull(leaseTimeout, "leaseTimeout");
-      if (leaseTimeout.toMillis() < 10) {
-        throw new IllegalArgumentException("leaseTimeout: " + leaseTimeout + " (expected: >= 10 ms)");
-      }
-      this.leaseTimeout = leaseTimeout;
+      this.policy = policy.withLeaseTimeout(leaseTimeout);
       return this;
     }
 
     /** Deliveries before a job goes to the dead letters (default 5). */
     public Builder maxAttempts(int maxAttempts) {
-      if (maxAttempts < 1 || maxAttempts > 1000) {
-        throw new IllegalArgumentException("maxAttempts: " + maxAttempts + " (expected: 1..1000)");
-      }
-      this.maxAttempts = maxAttempts;
+      this.policy = policy.withMaxAttempts(maxAttempts);
       return this;
     }
 
     /** The first retry's back-off (default 500 ms), doubling per attempt up to {@code max} (default 60 s). */
     public Builder backoff(Duration base, Duration max) {
-      Objects.requireNonNull(base, "base");
-      Objects.requireNonNull(max, "max");
-      if (base.isNegative() || max.compareTo(base) < 0) {
-        throw new IllegalArgumentException("backoff: " + base + ", " + max + " (expected: 0 <= base <= max)");
-      }
-      this.backoffBase = base;
-      this.backoffMax = max;
+      this.policy = policy.withBackoff(base, max);
       return this;
     }
 

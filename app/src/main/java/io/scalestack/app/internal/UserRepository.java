@@ -90,11 +90,10 @@ final class UserRepository {
   }
 
   private Optional<Credentials> credentialsOnShard(ConsistencyToken token, long userId) throws SQLException {
-    OptionalLong id = OptionalLong.of(userId);
-    return shards.write(id.getAsLong(), token, connection -> {
+    return shards.write(userId, token, connection -> {
       try (PreparedStatement statement = connection.prepareStatement(
           "SELECT id, username, display_name, bio, password_hash FROM users WHERE id = ?")) {
-        statement.setLong(1, id.getAsLong());
+        statement.setLong(1, userId);
         try (ResultSet rows = statement.executeQuery()) {
           return rows.next() ? Optional.of(new Credentials(user(rows), rows.getString(5))) : Optional.empty();
         }
