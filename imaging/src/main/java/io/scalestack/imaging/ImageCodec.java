@@ -80,6 +80,43 @@ public final class ImageCodec {
    *     more than {@link #maxPixels()} pixels, or is truncated or corrupt
    */
   public RgbImage decode(byte[] bytes) {
+    return toRgb(read(bytes).image());
+  }
+
+  /**
+   * What {@code bytes} hold: format, media type and size, found by decoding the whole image (so
+   * that a truncated or corrupt file is refused as by {@link #decode}) without keeping its pixels:
+   * about half the memory of {@link #decode}. For an upload that is stored as it came.
+   *
+   * @throws ImageException as {@link #decode}
+   */
+  public ImageInfo inspect(byte[] bytes) {
+    Decoded decoded = read(bytes);
+    return new ImageInfo(decoded.format().label(), decoded.format().mediaType(), decoded.image().getWidth(),
+        decoded.image().getHeight());
+  }
+
+  /**
+   * The media type the first bytes of an image name ({@code image/png}, {@code image/jpeg}, {@code
+   * image/gif}, {@code image/bmp}, {@code image/webp}), or {@code application/octet-stream}. No
+   * decoding: for serving bytes that were checked when they were stored.
+   */
+  public static String mediaType(byte[] head) {
+    Formats.Format format = Formats.sniff(Objects.requireNonNull(head, "head"));
+    return format == null ? "application/octet-stream" : format.mediaType();
+  }
+
+  /**
+   * An image's format and size as {@link #inspect} finds them.
+   *
+   * @param format {@code PNG}, {@code JPEG}, {@code GIF} or {@code BMP}
+   * @param mediaType the IANA media type, for {@code Content-Type}
+   */
+  public record ImageInfo(String format, String mediaType, int width, int height) {}
+
+  private record Decoded(Formats.Format format, BufferedImage image) {}
+
+  private Decoded read(byte[] bytes) {
     Objects.requireNonNull(bytes, "bytes");
     if (bytes.length > maxInputBytes) {
       throw new ImageException("image: " + bytes.length + " bytes (expected: at most " + maxInputBytes + " bytes)");
@@ -129,7 +166,7 @@ public final class ImageCodec {
       if (decoded == null || decoded.getWidth() != width || decoded.getHeight() != height) {
         throw new ImageException("image: corrupt " + format.label() + " (" + EXPECTED + ")");
       }
-      return toRgb(decoded);
+      return new Decoded(format, decoded);
     } catch (IOException e) {
       // only close() can get here, on an in-memory stream
       throw new UncheckedIOException(e);

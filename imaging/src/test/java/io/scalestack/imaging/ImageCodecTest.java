@@ -85,6 +85,36 @@ class ImageCodecTest {
   }
 
   @Test
+  void inspectNamesFormatMediaTypeAndSizeOfACompleteImage() {
+    byte[] jpeg = codec.encodeJpeg(gradient(40, 30), 0.9f);
+
+    assertThat(codec.inspect(codec.encodePng(gradient(37, 21))))
+        .isEqualTo(new ImageCodec.ImageInfo("PNG", "image/png", 37, 21));
+    assertThat(codec.inspect(jpeg)).isEqualTo(new ImageCodec.ImageInfo("JPEG", "image/jpeg", 40, 30));
+  }
+
+  @Test
+  void inspectRefusesWhatDecodeRefuses() {
+    byte[] png = codec.encodePng(gradient(64, 64));
+
+    assertThatThrownBy(() -> codec.inspect(Arrays.copyOf(png, png.length / 2)))
+        .isInstanceOf(ImageException.class)
+        .hasMessage("image: truncated PNG (expected: a complete PNG, JPEG, GIF or BMP file)");
+    assertThatThrownBy(() -> codec.inspect(pngClaiming(50_000, 50_000)))
+        .isInstanceOf(ImageException.class)
+        .hasMessageContaining("50000x50000");
+  }
+
+  @Test
+  void mediaTypeComesFromTheFirstBytes() {
+    assertThat(ImageCodec.mediaType(codec.encodePng(gradient(4, 4)))).isEqualTo("image/png");
+    assertThat(ImageCodec.mediaType(codec.encodeJpeg(gradient(4, 4), 0.9f))).isEqualTo("image/jpeg");
+    assertThat(ImageCodec.mediaType("GIF89a".getBytes(StandardCharsets.US_ASCII))).isEqualTo("image/gif");
+    assertThat(ImageCodec.mediaType("hello".getBytes(StandardCharsets.US_ASCII))).isEqualTo("application/octet-stream");
+    assertThat(ImageCodec.mediaType(new byte[0])).isEqualTo("application/octet-stream");
+  }
+
+  @Test
   void truncatedPngIsRejected() {
     byte[] png = codec.encodePng(gradient(64, 64));
 

@@ -374,9 +374,16 @@ public final class ClusteredSessionRepository implements SessionRepository {
     return owners(id, view);
   }
 
-  // rendezvous (highest random weight) hashing: when a member goes, only its sessions move
+  // Rendezvous (highest random weight) hashing: when a member goes, only its sessions move. The
+  // member is hashed by its UUID, which every member knows exactly from the view, never by its
+  // logical name: Address.toString() gives the name only while JGroups' NameCache holds it and the
+  // UUID string otherwise, so two members could rank the owners differently and each drop a copy
+  // the other did not push (seen as lost sessions after a killed server rejoined).
   private static long weight(String id, Address member) {
-    long h = id.hashCode() * 0x9E3779B97F4A7C15L ^ member.toString().hashCode();
+    long memberBits = member instanceof org.jgroups.util.UUID uuid
+        ? uuid.getMostSignificantBits() * 31 + uuid.getLeastSignificantBits()
+        : member.hashCode();
+    long h = id.hashCode() * 0x9E3779B97F4A7C15L ^ memberBits;
     h ^= h >>> 33;
     h *= 0xff51afd7ed558ccdL;
     h ^= h >>> 33;

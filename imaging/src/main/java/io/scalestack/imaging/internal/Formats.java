@@ -5,18 +5,25 @@ public final class Formats {
 
   /** The formats recognized: WebP only to reject it by name. */
   public enum Format {
-    PNG("PNG", "png"),
-    JPEG("JPEG", "jpeg"),
-    GIF("GIF", "gif"),
-    BMP("BMP", "bmp"),
-    WEBP("WebP", null);
+    PNG("PNG", "png", "image/png"),
+    JPEG("JPEG", "jpeg", "image/jpeg"),
+    GIF("GIF", "gif", "image/gif"),
+    BMP("BMP", "bmp", "image/bmp"),
+    WEBP("WebP", null, "image/webp");
 
     private final String label;
     private final String imageIoName;
+    private final String mediaType;
 
-    Format(String label, String imageIoName) {
+    Format(String label, String imageIoName, String mediaType) {
       this.label = label;
       this.imageIoName = imageIoName;
+      this.mediaType = mediaType;
+    }
+
+    /** The IANA media type, for {@code Content-Type}. */
+    public String mediaType() {
+      return mediaType;
     }
 
     /** The name for messages. */
