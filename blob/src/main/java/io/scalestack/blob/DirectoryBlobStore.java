@@ -119,8 +119,6 @@ public final class DirectoryBlobStore implements BlobStore {
         return Optional.empty();
       }
       throw BlobStoreException.of(name, "get", key, e);
-    } catch (OutOfMemoryError e) {
-      throw BlobStoreException.of(name, "get", key, new IOException("the object does not fit in a byte array", e));
     }
   }
 
