@@ -93,6 +93,8 @@ balancer:
   healthCheck:
     intervalMillis: 200
     timeoutMillis: 500
+workers:
+  size: 0
 web:
   size: 2
   firstAddress: $NET.11

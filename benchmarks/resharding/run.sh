@@ -88,6 +88,8 @@ controlPlane:
 balancer:
   listen: $NET.1:$((PORT_BASE + 1))
   admin: $NET.1:$((PORT_BASE + 2))
+workers:
+  size: 0
 web:
   size: 2
   firstAddress: $NET.11

@@ -63,6 +63,7 @@ public final class Resharding {
             return open("reshard-" + name, ShardedDatabase.withDatabase(primaryJdbcUrl, name), user, password);
           }))
           .table(new Resharder.MovedTable("users", "id", "id"))
+          .table(new Resharder.MovedTable("photos", "user_id", "id"))
           .progress(progress)
           .build()
           .run(target);

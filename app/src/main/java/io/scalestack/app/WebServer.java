@@ -8,11 +8,16 @@ import io.scalestack.app.internal.ShardedDatabase;
 import io.scalestack.data.ShardFunction;
 import io.scalestack.data.SnowflakeIds;
 import io.scalestack.app.internal.JettyServers;
+import io.scalestack.app.internal.LazyJobQueue;
 import io.scalestack.app.internal.PhotoService;
 import io.scalestack.app.internal.Redact;
 import io.scalestack.app.internal.RedisProbe;
 import io.scalestack.data.ReplicationGroup;
 import io.scalestack.observability.Telemetry;
+import io.scalestack.blob.BlobStore;
+import io.scalestack.blob.DirectoryBlobStore;
+import io.scalestack.queue.JobQueue;
+import io.scalestack.queue.RedisStreamsJobQueue;
 import io.scalestack.session.ClusteredSessionRepository;
 import io.scalestack.session.LocalSessionRepository;
 import io.scalestack.session.RedisSessionRepository;
@@ -89,6 +94,10 @@ public final class WebServer implements AutoCloseable {
   private final int maxRequestBodyBytes;
   private final String adminToken;
   private final Telemetry givenTelemetry;
+  private final Path blobDirectory;
+  private final String photoQueueName;
+  private final int maxPhotoBytes;
+  private final long maxPhotoPixels;
 
   private final ReentrantLock lock = new ReentrantLock();
   // All guarded by lock.
@@ -97,6 +106,8 @@ public final class WebServer implements AutoCloseable {
   private ShardedDatabase database;
   private SessionRepository sessions;
   private RedisProbe redisProbe;
+  private BlobStore blobs;
+  private JobQueue photoQueue;
   private Server server;
   private InetSocketAddress address;
 
@@ -122,6 +133,10 @@ public final class WebServer implements AutoCloseable {
     this.maxRequestBodyBytes = builder.maxRequestBodyBytes;
     this.adminToken = builder.adminToken;
     this.givenTelemetry = builder.telemetry;
+    this.blobDirectory = builder.blobDirectory;
+    this.photoQueueName = builder.photoQueueName;
+    this.maxPhotoBytes = builder.maxPhotoBytes;
+    this.maxPhotoPixels = builder.maxPhotoPixels;
   }
 
   // what `scalestack experiment sessions` reads from each server: sessions held here, cluster traffic
@@ -224,6 +239,15 @@ public final class WebServer implements AutoCloseable {
             .cookieName(SESSION_COOKIE)
             .maxInactiveInterval(sessionMaxInactive)
             .build();
+    try {
+      blobs = DirectoryBlobStore.builder().directory(blobDirectory).build();
+    } catch (RuntimeException e) {
+      throw failure("cannot open the blob store at " + blobDirectory, e);
+    }
+    // the web server only enqueues edits and reads their state; workers take them. Opened on
+    // first use: the server starts, and serves all but edits, while Redis is still coming up
+    photoQueue = new LazyJobQueue(photoQueueName,
+        () -> RedisStreamsJobQueue.builder().uri(redisUri).name(photoQueueName).build());
     Telemetry metrics = telemetry;
     var context =
         PhotoService.context(
@@ -242,7 +266,11 @@ public final class WebServer implements AutoCloseable {
                 bcryptCost,
                 maxRequestBodyBytes,
                 adminToken,
-                this::updateDatabaseTopology));
+                this::updateDatabaseTopology,
+                blobs,
+                photoQueue,
+                maxPhotoBytes,
+                maxPhotoPixels));
 
     server = JettyServers.create(memberName, listen, STOP_TIMEOUT, context);
     try {
@@ -324,6 +352,8 @@ public final class WebServer implements AutoCloseable {
       }
     }
     closeLogged("the Redis health probe", redisProbe);
+    closeLogged("the photo queue", photoQueue);
+    closeLogged("the blob store", blobs);
     closeLogged("the session repository", sessions);
     closeLogged("the database pools", database);
     closeLogged("the telemetry", ownedTelemetry);
@@ -391,6 +421,11 @@ public final class WebServer implements AutoCloseable {
     private int maxRequestBodyBytes = 16 * 1024;
     private String adminToken;
     private Telemetry telemetry;
+    private Path blobDirectory =
+        Path.of(System.getProperty("java.io.tmpdir"), "scalestack-blobs-" + System.getProperty("user.name"));
+    private String photoQueueName = PhotoWorker.DEFAULT_QUEUE;
+    private int maxPhotoBytes = 16 * 1024 * 1024;
+    private long maxPhotoPixels = 25_000_000;
 
     private Builder() {}
 
@@ -616,6 +651,42 @@ public final class WebServer implements AutoCloseable {
      */
     public Builder telemetry(Telemetry telemetry) {
       this.telemetry = Objects.requireNonNull(telemetry, "telemetry");
+      return this;
+    }
+
+    /**
+     * Where photos' bytes live: a directory every web server and worker of the machine shares
+     * (default: a temporary one per user). No server keeps a photo of its own.
+     */
+    public Builder blobDirectory(Path blobDirectory) {
+      this.blobDirectory = Objects.requireNonNull(blobDirectory, "blobDirectory");
+      return this;
+    }
+
+    /** The Redis Streams queue photo edits go on, on the session store's Redis (default {@code photo-edits}). */
+    public Builder photoQueue(String name) {
+      Objects.requireNonNull(name, "photoQueue");
+      if (!name.matches("[A-Za-z0-9_-]{1,64}")) {
+        throw new IllegalArgumentException("photoQueue: '" + name + "' (expected: 1..64 characters of [A-Za-z0-9_-])");
+      }
+      this.photoQueueName = name;
+      return this;
+    }
+
+    /**
+     * The largest upload, in bytes (default 16 MiB; larger ones are answered 413 before they are
+     * read), and the most pixels an upload or an edit's result may have (default 25,000,000;
+     * checked from the image's header before it is decoded, so a decompression bomb costs nothing).
+     */
+    public Builder photoLimits(int maxPhotoBytes, long maxPhotoPixels) {
+      if (maxPhotoBytes < 1 || maxPhotoBytes > 512 * 1024 * 1024) {
+        throw new IllegalArgumentException("maxPhotoBytes: " + maxPhotoBytes + " (expected: 1..536870912)");
+      }
+      if (maxPhotoPixels < 1 || maxPhotoPixels > 100_000_000) {
+        throw new IllegalArgumentException("maxPhotoPixels: " + maxPhotoPixels + " (expected: 1..100000000)");
+      }
+      this.maxPhotoBytes = maxPhotoBytes;
+      this.maxPhotoPixels = maxPhotoPixels;
       return this;
     }
 

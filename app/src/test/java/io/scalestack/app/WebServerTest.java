@@ -552,7 +552,8 @@ class WebServerTest {
     assertError(
         http.get(a, "/api/nothing"),
         404,
-        "path: '/api/nothing' (expected: one of /, /api/signup, /api/login, /api/logout, /api/logout-everywhere, /api/me, /api/users/{id}, /health, /metrics)",
+        "path: '/api/nothing' (expected: one of /, /api/signup, /api/login, /api/logout, /api/logout-everywhere, /api/me, /api/users/{id},"
+            + " /api/photos, /api/photos/{id}, /api/photos/{id}/versions, /api/photos/{id}/edits, /api/jobs/{id}, /health, /metrics)",
         null);
     Reply wrongMethod = http.get(a, "/api/login");
     assertError(wrongMethod, 405, "method: 'GET' (expected: POST)", null);
@@ -579,7 +580,8 @@ class WebServerTest {
 
     assertThat(page.status()).isEqualTo(200);
     assertThat(page.header("Content-Type")).startsWith("text/html");
-    assertThat(page.body()).contains("id=\"signup\"", "id=\"login\"", "id=\"profile\"", "id=\"logout\"", "src=\"/app.js\"");
+    assertThat(page.body()).contains("id=\"signup\"", "id=\"login\"", "id=\"profile\"", "id=\"logout\"", "src=\"/app.js\"",
+        "id=\"upload\"", "id=\"edit\"", "id=\"jobs\"");
     assertThat(script.status()).isEqualTo(200);
     assertThat(script.header("Content-Type")).startsWith("text/javascript");
     assertThat(script.body()).contains("'/api/signup'", "'/api/login'", "'/api/me'", "'/api/logout'");

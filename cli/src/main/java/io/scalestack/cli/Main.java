@@ -30,6 +30,7 @@ import picocli.CommandLine.Command;
       ImageCommand.class,
       LbCommand.class,
       WebCommand.class,
+      WorkerCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -27,12 +27,18 @@ final class MemberRuntime {
 
   /** Blocks until the process is asked to stop, then runs {@code stop} within the deadline. */
   static void runUntilStopped(String member, long parentPid, AutoCloseable server) throws InterruptedException {
+    runUntilStopped(member, parentPid, server, java.time.Duration.ofMillis(STOP_DEADLINE_MILLIS));
+  }
+
+  /** As above, with the time a graceful stop may take before the JVM halts. */
+  static void runUntilStopped(String member, long parentPid, AutoCloseable server, java.time.Duration stopDeadline)
+      throws InterruptedException {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       Thread deadline = Thread.ofPlatform().daemon().start(() -> {
         try {
-          Thread.sleep(STOP_DEADLINE_MILLIS);
-          log.warn("{}: graceful stop took over {} ms; halting", member, STOP_DEADLINE_MILLIS);
+          Thread.sleep(stopDeadline.toMillis());
+          log.warn("{}: graceful stop took over {} ms; halting", member, stopDeadline.toMillis());
           Runtime.getRuntime().halt(1);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();

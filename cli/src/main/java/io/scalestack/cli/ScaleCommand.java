@@ -7,13 +7,13 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code scalestack scale POOL N}: set a pool's size by hand. */
-@Command(name = "scale", mixinStandardHelpOptions = true, description = "Set a pool's size by hand: scalestack scale web 5")
+@Command(name = "scale", mixinStandardHelpOptions = true, description = "Set a pool's size by hand: scalestack scale web 5, scalestack scale worker 4")
 final class ScaleCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
   @Mixin ApiOptions api;
 
-  @Parameters(index = "0", paramLabel = "POOL", description = "The pool (web).")
+  @Parameters(index = "0", paramLabel = "POOL", description = "The pool: web or worker.")
   String pool;
 
   @Parameters(index = "1", paramLabel = "N", description = "Its new size.")

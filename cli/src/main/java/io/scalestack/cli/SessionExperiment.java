@@ -214,6 +214,8 @@ final class SessionExperiment {
           port: %d
           heapMegabytes: 256
           bcryptCost: 4
+        workers:
+          size: 0
         session:
           %s
         redis:

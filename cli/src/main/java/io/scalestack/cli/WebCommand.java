@@ -67,6 +67,13 @@ final class WebCommand implements Callable<Integer> {
       description = "Snowflake worker id, 0..1023, unique among running web servers (default: from --name).")
   int workerId;
 
+  @Option(names = "--blob-dir", description = "Directory of the photos' bytes, shared with the workers (default: a temporary one).")
+  Path blobDirectory;
+
+  @Option(names = "--photo-queue", defaultValue = io.scalestack.app.PhotoWorker.DEFAULT_QUEUE,
+      description = "Queue photo edits go on (default: ${DEFAULT-VALUE}).")
+  String photoQueue;
+
   @Option(names = "--log-file", description = "JSON-lines log file.")
   Path logFile;
 
@@ -95,7 +102,11 @@ final class WebCommand implements Callable<Integer> {
           .bcryptCost(bcryptCost)
           .sessionMaxInactive(Duration.ofSeconds(sessionMaxInactiveSeconds))
           .telemetry(telemetry)
-          .shards(shards, io.scalestack.data.ShardFunction.named(shardFunction));
+          .shards(shards, io.scalestack.data.ShardFunction.named(shardFunction))
+          .photoQueue(photoQueue);
+      if (blobDirectory != null) {
+        builder.blobDirectory(blobDirectory);
+      }
       if (workerId >= 0) {
         builder.workerId(workerId);
       }

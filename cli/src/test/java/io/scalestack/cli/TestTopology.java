@@ -19,6 +19,7 @@ final class TestTopology {
   final int lbPort = freePort();
   final int adminPort = freePort();
   final int webPort = freePort();
+  final int workerPort = freePort();
   final int controlPort = freePort();
   final int redisPort = freePort();
   final int pgPort = freePort();
@@ -29,8 +30,15 @@ final class TestTopology {
     this(webServers, false);
   }
 
-  /** With {@code sessionHa}: Redis with two replicas and three Sentinels (down after 1 s), replica-ack writes. */
   TestTopology(int webServers, boolean sessionHa) {
+    this(webServers, sessionHa, 0);
+  }
+
+  /**
+   * With {@code sessionHa}: Redis with two replicas and three Sentinels (down after 1 s),
+   * replica-ack writes; {@code workers} photo workers (lease timeout 3 s).
+   */
+  TestTopology(int webServers, boolean sessionHa, int workers) {
     try {
       home = Files.createTempDirectory("scalestack-it-");
       Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -53,6 +61,12 @@ final class TestTopology {
             port: %d
             heapMegabytes: 128
             bcryptCost: 4
+          workers:
+            size: %d
+            firstAddress: %s.51
+            port: %d
+            heapMegabytes: 512
+            leaseTimeoutMillis: 3000
           redis:
             listen: %s.3:%d
           %s
@@ -63,7 +77,7 @@ final class TestTopology {
           supervisor:
             restartDelayMillis: 200
           """.formatted(home, net, controlPort, net, lbPort, net, adminPort, webServers, net, webPort,
-          net, redisPort, sessionHa ? "session:\n  ha: true\n  durability: replica-ack" : "",
+          workers, net, workerPort, net, redisPort, sessionHa ? "session:\n  ha: true\n  durability: replica-ack" : "",
           net, pgPort));
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -53,7 +53,7 @@ class TopologySystemTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int USERS = 100;
 
-  private final TestTopology topology = new TestTopology(3);
+  private final TestTopology topology = new TestTopology(3, false, 2);
   private Supervisor supervisor;
   private ControlPlane controlPlane;
   private String api;
@@ -86,7 +86,7 @@ class TopologySystemTest {
   @Order(1)
   void killingAWebServerUnderLoadLosesNoSessionAndFailsNoRequest() throws Exception {
     assertThat(supervisor.members()).extracting(MemberStatus::name)
-        .containsExactly("redis", "pg-primary", "pg-replica-1", "lb", "web-1", "web-2", "web-3");
+        .containsExactly("redis", "pg-primary", "pg-replica-1", "lb", "web-1", "web-2", "web-3", "worker-1", "worker-2");
     await().atMost(Duration.ofSeconds(20)).until(() -> supervisor.members().stream()
         .filter(m -> m.role().equals("web")).allMatch(m -> m.balancerState().equals("UP")));
 
@@ -214,7 +214,7 @@ class TopologySystemTest {
     assertThat(down.statusCode()).as(down.body()).isEqualTo(200);
     assertThat(failures).isEmpty();
     assertThat(supervisor.members()).extracting(MemberStatus::name)
-        .containsExactly("redis", "pg-primary", "pg-replica-1", "lb", "web-1", "web-2");
+        .containsExactly("redis", "pg-primary", "pg-replica-1", "lb", "web-1", "web-2", "worker-1", "worker-2");
     assertThat(http.send(HttpRequest.newBuilder(URI.create(topology.adminUrl() + "/backends")).build(),
         HttpResponse.BodyHandlers.ofString()).body()).contains("web-1", "web-2").doesNotContain("web-3", "web-4");
   }
@@ -438,6 +438,67 @@ class TopologySystemTest {
       Set<String> allowed = new java.util.HashSet<>(unknown.getOrDefault(user.getKey(), Set.of()));
       allowed.add(user.getValue());
       assertThat(JSON.readTree(login.body()).path("displayName").asText()).as(user.getKey()).isIn(allowed);
+    }
+  }
+
+  @Test
+  @Order(6)
+  void photoEditsRunOnTheWorkerPoolAndAKilledWorkerLosesNoJob() throws Exception {
+    User user = signUpAndLogIn("photos_" + System.nanoTime() % 100_000);
+    byte[] rgb = new byte[3 * 1500 * 1000];
+    new java.util.Random(7).nextBytes(rgb);
+    byte[] png = io.scalestack.imaging.ImageCodec.defaults().encodePng(
+        io.scalestack.imaging.RgbImage.ofInterleaved(1500, 1000, rgb));
+    HttpResponse<String> uploaded = user.client().send(HttpRequest.newBuilder(URI.create(topology.balancerUrl() + "/api/photos"))
+        .timeout(Duration.ofSeconds(30)).header("Content-Type", "image/png")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(png)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(uploaded.statusCode()).as(uploaded.body()).isEqualTo(201);
+    String photo = JSON.readTree(uploaded.body()).path("id").asText();
+
+    List<String> jobs = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      HttpResponse<String> edit = post(user.client(), "/api/photos/" + photo + "/edits",
+          "{\"ops\":[{\"op\":\"blur\",\"sigma\":" + (2 + i % 4) + "},{\"op\":\"resize\",\"w\":300,\"h\":200}]}");
+      assertThat(edit.statusCode()).as(edit.body()).isEqualTo(202);
+      jobs.add(JSON.readTree(edit.body()).path("jobId").asText());
+    }
+    // kill -9 a worker while the pool works through them: its job's lease runs out, another takes it
+    await().atMost(Duration.ofSeconds(20)).until(() -> jobs.stream().anyMatch(id -> job(user, id).path("state").asText()
+        .equals("done")));
+    assertThat(supervisor.kill("worker-1")).isTrue();
+
+    await().atMost(Duration.ofSeconds(90)).until(() -> jobs.stream().allMatch(id -> job(user, id).path("state").asText()
+        .equals("done")));
+    int retried = 0;
+    for (String id : jobs) {
+      JsonNode job = job(user, id);
+      retried += job.path("attempts").asInt() > 1 ? 1 : 0;
+      HttpResponse<byte[]> result = user.client().send(HttpRequest.newBuilder(
+          URI.create(topology.balancerUrl() + "/api/photos/" + job.path("resultPhotoId").asText())).build(),
+          HttpResponse.BodyHandlers.ofByteArray());
+      assertThat(result.statusCode()).isEqualTo(200);
+      assertThat(io.scalestack.imaging.ImageCodec.defaults().inspect(result.body()).width()).isEqualTo(300);
+    }
+    System.out.printf("system test: 30 photo edits, worker-1 killed mid-stream: all done, %d taken again after the kill%n",
+        retried);
+    await().atMost(Duration.ofSeconds(60)).until(() -> status("worker-1").state() == MemberStatus.MemberState.HEALTHY);
+
+    // the worker pool scales on its own, without the balancer
+    supervisor.scale("worker", 3);
+    assertThat(status("worker-3").state()).isEqualTo(MemberStatus.MemberState.HEALTHY);
+    supervisor.scale("worker", 2);
+    assertThat(supervisor.members()).extracting(MemberStatus::name).doesNotContain("worker-3");
+  }
+
+  private JsonNode job(User user, String id) {
+    try {
+      return JSON.readTree(user.client().send(HttpRequest.newBuilder(URI.create(topology.balancerUrl() + "/api/jobs/" + id))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
     }
   }
 

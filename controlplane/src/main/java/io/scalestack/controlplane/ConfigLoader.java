@@ -101,6 +101,34 @@ public final class ConfigLoader {
             web.integer("bcryptCost", 10, 4, 16));
     web.finish();
 
+    YamlSection workerSection = top.section("workers");
+    int workerSize = workerSection.integer("size", 2, 0, 64);
+    int workerMax = workerSection.integer("maxSize", Math.max(8, workerSize), 1, 64);
+    if (workerMax < workerSize) {
+      throw workerSection.error("maxSize", String.valueOf(workerMax), ">= workers.size (" + workerSize + ")");
+    }
+    String workerFirst = workerSection.ipv4("firstAddress", "127.0.1.51");
+    int workerLastOctet = Integer.parseInt(workerFirst.substring(workerFirst.lastIndexOf('.') + 1));
+    if (workerLastOctet + workerMax - 1 > 254) {
+      throw workerSection.error("firstAddress", workerFirst,
+          "room for workers.maxSize (" + workerMax + ") consecutive addresses below .255");
+    }
+    String queueName = workerSection.string("queue", "photo-edits");
+    if (!queueName.matches("[A-Za-z0-9_-]{1,64}")) {
+      throw workerSection.error("queue", queueName, "1..64 characters of [A-Za-z0-9_-]");
+    }
+    TopologyConfig.WorkerPool workers =
+        new TopologyConfig.WorkerPool(
+            workerSize,
+            workerMax,
+            workerFirst,
+            workerSection.integer("port", 8080, 1, 65535),
+            workerSection.integer("heapMegabytes", 768, 128, 65_536),
+            queueName,
+            workerSection.millis("leaseTimeoutMillis", 6_000, 300, 3_600_000),
+            workerSection.millis("stopTimeoutMillis", 30_000, 0, 3_600_000));
+    workerSection.finish();
+
     YamlSection session = top.section("session");
     TopologyConfig.Session sessions =
         new TopologyConfig.Session(
@@ -157,8 +185,8 @@ public final class ConfigLoader {
     top.finish();
 
     TopologyConfig config =
-        new TopologyConfig(home, controlPlane, balancer, pool, sessions, redis, postgres, supervisor);
-    checkDistinctAddresses(config, lb, web, cp, redisSection, pg);
+        new TopologyConfig(home, controlPlane, balancer, pool, workers, sessions, redis, postgres, supervisor);
+    checkDistinctAddresses(config, lb, web, workerSection, cp, redisSection, pg);
     return config;
   }
 
@@ -206,7 +234,8 @@ public final class ConfigLoader {
 
   /** Two members on one address would fail at bind time, half-started: refuse before anything runs. */
   private static void checkDistinctAddresses(
-      TopologyConfig config, YamlSection lb, YamlSection web, YamlSection cp, YamlSection redis, YamlSection pg) {
+      TopologyConfig config, YamlSection lb, YamlSection web, YamlSection workers, YamlSection cp, YamlSection redis,
+      YamlSection pg) {
     Map<String, String> owners = new HashMap<>();
     claim(owners, config.controlPlane(), cp, "listen");
     claim(owners, config.balancer().listen(), lb, "listen");
@@ -222,6 +251,9 @@ public final class ConfigLoader {
     }
     for (InetSocketAddress address : config.web().addresses()) {
       claim(owners, address, web, "firstAddress");
+    }
+    for (int i = 1; i <= config.workers().maxSize(); i++) {
+      claim(owners, config.workers().address(i), workers, "firstAddress");
     }
   }
 

@@ -172,7 +172,8 @@ public final class ControlPlane implements AutoCloseable {
     }
     try {
       supervisor.scale(pool, size.intValue());
-      send(exchange, 200, JSON.createObjectNode().put("pool", pool).put("size", supervisor.webPoolSize()));
+      int now = pool.equals(Supervisor.WORKER_POOL) ? supervisor.workerPoolSize() : supervisor.webPoolSize();
+      send(exchange, 200, JSON.createObjectNode().put("pool", pool).put("size", now));
     } catch (IllegalArgumentException e) {
       send(exchange, 400, error(e.getMessage(), e.getMessage().startsWith("pool") ? "pool" : "size"));
     } catch (Exception e) {

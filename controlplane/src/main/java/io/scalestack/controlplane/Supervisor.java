@@ -48,6 +48,8 @@ public final class Supervisor implements AutoCloseable {
 
   /** The name of the web pool, for {@link #scale(String, int)}. */
   public static final String WEB_POOL = "web";
+  /** The name of the photo worker pool, for {@link #scale(String, int)}. */
+  public static final String WORKER_POOL = "worker";
   /** The balancer's cookie that pins a user to a web server with the {@code sticky} strategy. */
   static final String STICKY_COOKIE = "SCALESTACK_SERVER";
   /** Fewer healthy web servers than this share: the balancer uses all of them. */
@@ -142,6 +144,10 @@ public final class Supervisor implements AutoCloseable {
       for (int i = 1; i <= config.web().size(); i++) {
         front.add(webMember(i));
       }
+      // workers need only Redis and the blob directory: they start with the web servers
+      for (int i = 1; i <= config.workers().size(); i++) {
+        front.add(workerMember(i));
+      }
       startAll(front);
     } catch (Exception e) {
       close();
@@ -199,8 +205,12 @@ public final class Supervisor implements AutoCloseable {
    * @throws IllegalArgumentException for an unknown pool or a size out of range
    */
   public void scale(String pool, int size) throws Exception {
+    if (WORKER_POOL.equals(pool)) {
+      scaleWorkers(size);
+      return;
+    }
     if (!WEB_POOL.equals(pool)) {
-      throw new IllegalArgumentException("pool: '" + pool + "' (expected: web)");
+      throw new IllegalArgumentException("pool: '" + pool + "' (expected: web or worker)");
     }
     if (size < 1 || size > config.web().maxSize()) {
       throw new IllegalArgumentException("size: " + size + " (expected: 1.." + config.web().maxSize() + ")");
@@ -226,6 +236,40 @@ public final class Supervisor implements AutoCloseable {
   /** The size of the web pool. */
   public int webPoolSize() {
     return webMembers().size();
+  }
+
+  /** The size of the worker pool. */
+  public int workerPoolSize() {
+    return poolMembers("worker").size();
+  }
+
+  // Workers are not behind the balancer: new ones start taking jobs once up; surplus ones stop
+  // taking jobs and finish the one they run (their stop timeout), then exit.
+  private void scaleWorkers(int size) throws Exception {
+    if (size < 0 || size > config.workers().maxSize()) {
+      throw new IllegalArgumentException("size: " + size + " (expected: 0.." + config.workers().maxSize() + ")");
+    }
+    synchronized (scaleLock) {
+      List<ManagedMember> workers = poolMembers("worker");
+      if (size > workers.size()) {
+        List<ManagedMember> added = new ArrayList<>();
+        for (int i = workers.size() + 1; i <= size; i++) {
+          added.add(workerMember(i));
+        }
+        startAll(added);
+      } else {
+        List<CompletableFuture<Void>> removals = new ArrayList<>();
+        for (ManagedMember member : workers.subList(size, workers.size())) {
+          removals.add(CompletableFuture.runAsync(() -> {
+            member.stop();
+            synchronized (members) {
+              members.remove(member.name());
+            }
+          }, executor));
+        }
+        CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new)).join();
+      }
+    }
   }
 
   /** Stops every member: the balancer, then the web servers, then the engines. Idempotent. */
@@ -578,6 +622,28 @@ public final class Supervisor implements AutoCloseable {
         httpReadiness(listen, "/health"), hooks));
   }
 
+  private ManagedMember workerMember(int index) {
+    String name = "worker-" + index;
+    TopologyConfig.WorkerPool pool = config.workers();
+    InetSocketAddress listen = pool.address(index);
+    java.util.function.Supplier<List<String>> args = () -> List.of(
+        "worker",
+        "--name", name,
+        "--listen", address(listen),
+        "--redis", sessionStoreUri(),
+        "--queue", pool.queue(),
+        "--blob-dir", home.resolve("blobs").toString(),
+        "--lease-timeout-millis", String.valueOf(pool.leaseTimeout().toMillis()),
+        "--stop-timeout-millis", String.valueOf(pool.stopTimeout().toMillis()),
+        "--log-file", home.resolve("logs/" + name + ".log").toString(),
+        "--parent-pid", String.valueOf(ProcessHandle.current().pid()));
+    // a stopped worker finishes its job first: TERM, then KILL only after its stop timeout
+    Duration grace = pool.stopTimeout().plusSeconds(5);
+    return register(member(name, "worker", address(listen),
+        javaStarter(name, pool.heapMegabytes(), args, Map.of(), grace),
+        httpReadiness(listen, "/health"), new ManagedMember.Hooks() {}));
+  }
+
   private List<String> webArguments(String name, InetSocketAddress listen) {
     List<String> args = new ArrayList<>(List.of(
         "web",
@@ -594,6 +660,8 @@ public final class Supervisor implements AutoCloseable {
         "--session-max-inactive-seconds", String.valueOf(config.session().maxInactive().toSeconds()),
         "--shards", String.valueOf(config.postgres().shards()),
         "--shard-function", config.postgres().shardFunction(),
+        "--blob-dir", home.resolve("blobs").toString(),
+        "--photo-queue", config.workers().queue(),
         "--log-file", home.resolve("logs/" + name + ".log").toString(),
         "--parent-pid", String.valueOf(ProcessHandle.current().pid())));
     for (String replica : replicaJdbcUrls) {
@@ -605,6 +673,11 @@ public final class Supervisor implements AutoCloseable {
 
   private ManagedMember.Starter javaStarter(String name, int heapMegabytes,
       java.util.function.Supplier<List<String>> args, Map<String, String> environment) {
+    return javaStarter(name, heapMegabytes, args, environment, Running.DEFAULT_STOP_GRACE);
+  }
+
+  private ManagedMember.Starter javaStarter(String name, int heapMegabytes,
+      java.util.function.Supplier<List<String>> args, Map<String, String> environment, Duration stopGrace) {
     return () -> {
       ProcessBuilder builder = launcher.command(name, heapMegabytes, args.get());
       Path out = home.resolve("logs/" + name + ".out");
@@ -613,7 +686,7 @@ public final class Supervisor implements AutoCloseable {
       builder.environment().put("SCALESTACK_DB_PASSWORD", config.postgres().password());
       builder.environment().putAll(environment);
       // TERM, not KILL: a member whose control plane died still closes its sockets and pools cleanly.
-      return Running.of(ChildProcesses.start(builder, ParentDeathSignal.TERM));
+      return Running.of(ChildProcesses.start(builder, ParentDeathSignal.TERM), stopGrace);
     };
   }
 
@@ -714,10 +787,15 @@ public final class Supervisor implements AutoCloseable {
   }
 
   private List<ManagedMember> webMembers() {
+    return poolMembers("web");
+  }
+
+  /** The members of pool {@code role} ({@code web-1}, {@code web-2}, …), by number. */
+  private List<ManagedMember> poolMembers(String role) {
     synchronized (members) {
       return members.values().stream()
-          .filter(m -> m.role().equals("web"))
-          .sorted(Comparator.comparingInt(m -> Integer.parseInt(m.name().substring("web-".length()))))
+          .filter(m -> m.role().equals(role))
+          .sorted(Comparator.comparingInt(m -> Integer.parseInt(m.name().substring(role.length() + 1))))
           .toList();
     }
   }

@@ -20,6 +20,7 @@ public record TopologyConfig(
     InetSocketAddress controlPlane,
     Balancer balancer,
     WebPool web,
+    WorkerPool workers,
     Session session,
     Redis redis,
     Postgres postgres,
@@ -56,6 +57,25 @@ public record TopologyConfig(
         all.add(address(i));
       }
       return all;
+    }
+  }
+
+  /**
+   * The pool of photo workers ({@code worker-1…}, on consecutive addresses from {@code
+   * firstAddress}, serving {@code /health} and {@code /metrics} on {@code port}): they take photo
+   * edits from the queue {@code queue} on the session store's Redis; a job whose worker stops
+   * renewing its lease for {@code leaseTimeout} is taken by another; a stopped worker may finish
+   * its job for {@code stopTimeout}.
+   */
+  public record WorkerPool(int size, int maxSize, String firstAddress, int port, int heapMegabytes, String queue,
+      Duration leaseTimeout, Duration stopTimeout) {
+
+    /** The address of the {@code index}-th worker (1-based): 127.0.1.51, 127.0.1.52, … */
+    public InetSocketAddress address(int index) {
+      String[] octets = firstAddress.split("\\.");
+      int last = Integer.parseInt(octets[3]) + index - 1;
+      return InetSocketAddress.createUnresolved(
+          octets[0] + "." + octets[1] + "." + octets[2] + "." + last, port);
     }
   }
 

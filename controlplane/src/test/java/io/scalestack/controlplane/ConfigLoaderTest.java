@@ -102,6 +102,22 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void workerPoolHasDefaultsAndIsChecked() {
+    TopologyConfig defaults = ConfigLoader.defaults();
+    assertThat(defaults.workers().size()).isEqualTo(2);
+    assertThat(defaults.workers().address(2).getHostString()).isEqualTo("127.0.1.52");
+    assertThat(defaults.workers().queue()).isEqualTo("photo-edits");
+    assertThat(defaults.workers().leaseTimeout()).isEqualTo(java.time.Duration.ofSeconds(6));
+
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", "workers:\n  size: 9\n  maxSize: 4\n"))
+        .hasMessage("scalestack.yaml:3: workers.maxSize: 4 (expected: >= workers.size (9))");
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", "workers:\n  queue: photo edits\n"))
+        .hasMessage("scalestack.yaml:2: workers.queue: photo edits (expected: 1..64 characters of [A-Za-z0-9_-])");
+    assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", "workers:\n  firstAddress: 127.0.1.13\n"))
+        .hasMessageContaining("workers.firstAddress: 127.0.1.13:8080 (expected: an address no other member uses; web.firstAddress has it)");
+  }
+
+  @Test
   void rejectsUnknownKeyWithItsLineAndTheKnownKeys() {
     assertThatThrownBy(() -> ConfigLoader.parse("scalestack.yaml", """
         web:

@@ -72,7 +72,8 @@ class SupervisorTest {
         .launcher((member, heap, args) -> new ProcessBuilder("true"))
         .build();
 
-    assertThatThrownBy(() -> supervisor.scale("workers", 2)).hasMessage("pool: 'workers' (expected: web)");
+    assertThatThrownBy(() -> supervisor.scale("workers", 2)).hasMessage("pool: 'workers' (expected: web or worker)");
+    assertThatThrownBy(() -> supervisor.scale("worker", 9)).hasMessage("size: 9 (expected: 0..8)");
     assertThatThrownBy(() -> supervisor.scale("web", 0)).hasMessage("size: 0 (expected: 1..8)");
     assertThatThrownBy(() -> supervisor.scale("web", 9)).hasMessage("size: 9 (expected: 1..8)");
     supervisor.close();

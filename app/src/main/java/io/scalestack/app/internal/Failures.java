@@ -21,6 +21,8 @@ final class Failures {
 
   static final String DATABASE_UNAVAILABLE = "The database is unavailable; try again later.";
   static final String SESSION_STORE_UNAVAILABLE = "The session store is unavailable; try again later.";
+  static final String QUEUE_UNAVAILABLE = "The job queue is unavailable; try again later.";
+  static final String BLOB_STORE_UNAVAILABLE = "The photo store is unavailable; try again later.";
   static final String INTERNAL_ERROR = "The server failed to handle the request; the failure is logged.";
 
   private static final Logger log = LoggerFactory.getLogger(Failures.class);
@@ -41,6 +43,14 @@ final class Failures {
       // HikariCP's "no connection within connectionTimeout": the database is down or saturated.
       status = HttpServletResponse.SC_SERVICE_UNAVAILABLE;
       message = DATABASE_UNAVAILABLE;
+      logUnavailable(what, message, failure);
+    } else if (has(failure, io.scalestack.queue.QueueException.class)) {
+      status = HttpServletResponse.SC_SERVICE_UNAVAILABLE;
+      message = QUEUE_UNAVAILABLE;
+      logUnavailable(what, message, failure);
+    } else if (has(failure, io.scalestack.blob.BlobStoreException.class)) {
+      status = HttpServletResponse.SC_SERVICE_UNAVAILABLE;
+      message = BLOB_STORE_UNAVAILABLE;
       logUnavailable(what, message, failure);
     } else if (has(failure, SessionStoreException.class) || has(failure, RedisException.class)) {
       status = HttpServletResponse.SC_SERVICE_UNAVAILABLE;

@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Collectors;
 
 /**
  * A JSON object request body, read with a byte bound and checked field by field.
@@ -37,6 +36,14 @@ final class JsonRequest {
    */
   static JsonRequest read(HttpServletRequest request, int maxBytes, List<Field> fields)
       throws IOException {
+    return new JsonRequest(object(request, maxBytes, fields.stream().map(Field::name).toList()));
+  }
+
+  /**
+   * Reads the body of {@code request} as {@link #read} does, for a body whose fields are not all
+   * strings: the object, with every key among {@code names}; the caller checks the values.
+   */
+  static ObjectNode object(HttpServletRequest request, int maxBytes, List<String> names) throws IOException {
     requireJsonMediaType(request.getContentType());
     long declared = request.getContentLengthLong();
     if (declared > maxBytes) {
@@ -59,15 +66,14 @@ final class JsonRequest {
       throw ApiException.badRequest(
           null, "The request body is " + describeType(node) + " (expected: a JSON object).");
     }
-    for (Iterator<String> names = object.fieldNames(); names.hasNext(); ) {
-      String name = names.next();
-      if (fields.stream().noneMatch(f -> f.name().equals(name))) {
-        String known = fields.stream().map(Field::name).collect(Collectors.joining(", "));
+    for (Iterator<String> keys = object.fieldNames(); keys.hasNext(); ) {
+      String name = keys.next();
+      if (!names.contains(name)) {
         throw ApiException.badRequest(
-            name, quote(name) + ": unknown field (expected: one of " + known + ")");
+            name, quote(name) + ": unknown field (expected: one of " + String.join(", ", names) + ")");
       }
     }
-    return new JsonRequest(object);
+    return object;
   }
 
   /** The value of {@code field}: present, a JSON string, and meeting the field's rule. */

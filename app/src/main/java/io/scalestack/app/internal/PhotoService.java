@@ -27,7 +27,8 @@ import org.eclipse.jetty.ee10.servlet.ServletHolder;
 public final class PhotoService {
 
   /** The routes, in the order a 404 lists them. */
-  static final String ROUTES = "/, /api/signup, /api/login, /api/logout, /api/logout-everywhere, /api/me, /api/users/{id}, /health, /metrics";
+  static final String ROUTES = "/, /api/signup, /api/login, /api/logout, /api/logout-everywhere, /api/me, /api/users/{id},"
+      + " /api/photos, /api/photos/{id}, /api/photos/{id}/versions, /api/photos/{id}/edits, /api/jobs/{id}, /health, /metrics";
 
   private PhotoService() {}
 
@@ -47,7 +48,11 @@ public final class PhotoService {
       int bcryptCost,
       int maxRequestBodyBytes,
       String adminToken,
-      java.util.function.BiConsumer<String, java.util.List<String>> databaseTopologyUpdate) {}
+      java.util.function.BiConsumer<String, java.util.List<String>> databaseTopologyUpdate,
+      io.scalestack.blob.BlobStore blobs,
+      io.scalestack.queue.JobQueue photoQueue,
+      int maxPhotoBytes,
+      long maxPhotoPixels) {}
 
   public static ServletContextHandler context(Settings settings) {
     ServletContextHandler context = new ServletContextHandler(ServletContextHandler.NO_SESSIONS);
@@ -80,6 +85,15 @@ public final class PhotoService {
         new ApiServlet(settings.maxRequestBodyBytes(), Map.of("POST", users::logoutEverywhere)));
     add(context, "/api/me", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("GET", users::me, "PUT", users::updateMe)));
     add(context, "/api/users/*", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("GET", users::profile)));
+    // one upload decoded at a time: a 25-megapixel image takes about 100 MB while it is checked
+    PhotoApi photos = new PhotoApi(new PhotoRepository(settings.shards()), settings.blobs(), settings.photoQueue(),
+        settings.ids(), users, new PhotoApi.Limits(settings.maxPhotoBytes(), settings.maxPhotoPixels(), 1),
+        settings.maxRequestBodyBytes());
+    add(context, "/api/photos", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("POST", photos::upload,
+        "GET", photos::list)));
+    add(context, "/api/photos/*", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("GET", photos::get,
+        "POST", photos::post)));
+    add(context, "/api/jobs/*", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("GET", photos::job)));
 
     ReplicationGroup database = settings.database();
     Map<String, BooleanSupplier> checks = new LinkedHashMap<>();

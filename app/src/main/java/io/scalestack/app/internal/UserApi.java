@@ -189,12 +189,12 @@ final class UserApi {
     ConsistencyToken token = token(request);
     User user =
         users.updateProfile(token, userId, displayName, bio).orElseThrow(() -> staleSession(request));
-    request.getSession().setAttribute(DB_TOKEN, token.toString());
-    request.getSession().setAttribute(DB_MAP, users.mapVersion());
+    remember(request, token);
     Json.write(response, HttpServletResponse.SC_OK, user);
   }
 
-  private static long loggedInUser(HttpServletRequest request) {
+  /** The logged-in caller's user id; 401 without a session. */
+  static long loggedInUser(HttpServletRequest request) {
     HttpSession session = request.getSession(false);
     if (session != null && session.getAttribute(USER_ID) instanceof Number id) {
       return id.longValue();
@@ -206,7 +206,7 @@ final class UserApi {
    * The logged-in caller's consistency token (a fresh one for a session from before tokens), after
    * making sure this server routes by the shard map of the caller's last write.
    */
-  private ConsistencyToken token(HttpServletRequest request) throws java.sql.SQLException {
+  ConsistencyToken token(HttpServletRequest request) throws java.sql.SQLException {
     HttpSession session = request.getSession(false);
     if (session != null && session.getAttribute(DB_MAP) instanceof Number version) {
       users.awaitMap(version.longValue());
@@ -219,6 +219,18 @@ final class UserApi {
       }
     }
     return ConsistencyToken.create();
+  }
+
+  /**
+   * Remembers in the caller's session where their last write went ({@code token}, moved by it) and
+   * by which shard map, so that their next reads, on any server, see it.
+   */
+  void remember(HttpServletRequest request, ConsistencyToken token) {
+    HttpSession session = request.getSession(false);
+    if (session != null) {
+      session.setAttribute(DB_TOKEN, token.toString());
+      session.setAttribute(DB_MAP, users.mapVersion());
+    }
   }
 
   /** The session names a user that no longer exists: end it. */

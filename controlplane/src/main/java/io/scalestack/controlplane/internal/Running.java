@@ -17,8 +17,16 @@ public interface Running {
   /** {@code kill -9}; returns once the process is gone. */
   void kill();
 
+  /** How long a member JVM has to stop after TERM before it is killed, unless told otherwise. */
+  java.time.Duration DEFAULT_STOP_GRACE = java.time.Duration.ofSeconds(10);
+
   /** A running process we started ourselves (a member JVM). */
   static Running of(Process process) {
+    return of(process, DEFAULT_STOP_GRACE);
+  }
+
+  /** A running process we started ourselves, which gets {@code stopGrace} between TERM and KILL. */
+  static Running of(Process process, java.time.Duration stopGrace) {
     return new Running() {
       @Override
       public long pid() {
@@ -34,7 +42,7 @@ public interface Running {
       public void stop() {
         process.destroy(); // SIGTERM: the member's shutdown hook closes it gracefully
         try {
-          if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+          if (!process.waitFor(stopGrace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
             process.destroyForcibly().waitFor();
           }
         } catch (InterruptedException e) {
