@@ -5,7 +5,7 @@ import io.scalestack.app.internal.Redact;
 import io.scalestack.app.internal.RedisProbe;
 import io.scalestack.app.internal.WorkerService;
 import io.scalestack.blob.BlobStore;
-import io.scalestack.blob.DirectoryBlobStore;
+import io.scalestack.blob.BlobStores;
 import io.scalestack.imaging.ImageCodec;
 import io.scalestack.observability.Telemetry;
 import io.scalestack.queue.JobQueue;
@@ -43,7 +43,7 @@ public final class PhotoWorker implements AutoCloseable {
   private final InetSocketAddress listen;
   private final String redisUri;
   private final String queueName;
-  private final Path blobDirectory;
+  private final String blobStoreUrl;
   private final long maxPixels;
   private final Duration leaseTimeout;
   private final Duration stopTimeout;
@@ -68,7 +68,7 @@ public final class PhotoWorker implements AutoCloseable {
     this.listen = builder.listen;
     this.redisUri = builder.redisUri;
     this.queueName = builder.queueName;
-    this.blobDirectory = builder.blobDirectory;
+    this.blobStoreUrl = builder.blobStoreUrl;
     this.maxPixels = builder.maxPixels;
     this.leaseTimeout = builder.leaseTimeout;
     this.stopTimeout = builder.stopTimeout;
@@ -113,12 +113,12 @@ public final class PhotoWorker implements AutoCloseable {
   private void doStart() {
     Telemetry telemetry = givenTelemetry != null ? givenTelemetry : (ownedTelemetry = Telemetry.forMember(memberName));
     try {
-      blobs = DirectoryBlobStore.builder().directory(blobDirectory).build();
+      blobs = BlobStores.open(blobStoreUrl);
       // the retry policy is the worker's: a failed attempt is retried, or dead-lettered, by fail()
       queue = RedisStreamsJobQueue.builder().uri(redisUri).name(queueName).leaseTimeout(leaseTimeout)
           .maxAttempts(maxAttempts).backoff(backoffBase, backoffBase.multipliedBy(32)).build();
     } catch (RuntimeException e) {
-      throw new IllegalStateException(memberName + ": cannot open the blob store " + blobDirectory + " or the queue "
+      throw new IllegalStateException(memberName + ": cannot open the blob store " + blobStoreUrl + " or the queue "
           + queueName + " at " + Redact.uri(redisUri) + ": " + e.getMessage(), e);
     }
     redisProbe = new RedisProbe(redisUri, Duration.ofSeconds(2));
@@ -208,7 +208,7 @@ public final class PhotoWorker implements AutoCloseable {
     private InetSocketAddress listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     private String redisUri;
     private String queueName = DEFAULT_QUEUE;
-    private Path blobDirectory;
+    private String blobStoreUrl;
     private long maxPixels = 25_000_000;
     private Duration leaseTimeout = Duration.ofSeconds(6);
     private Duration stopTimeout = Duration.ofSeconds(60);
@@ -261,9 +261,15 @@ public final class PhotoWorker implements AutoCloseable {
       return this;
     }
 
-    /** Required: the directory of photos' bytes, shared with the web servers. */
+    /** Required (or {@link #blobStore}): the directory of photos' bytes, shared with the web servers. */
     public Builder blobDirectory(Path blobDirectory) {
-      this.blobDirectory = Objects.requireNonNull(blobDirectory, "blobDirectory");
+      this.blobStoreUrl = Objects.requireNonNull(blobDirectory, "blobDirectory").toAbsolutePath().toString();
+      return this;
+    }
+
+    /** Required (or {@link #blobDirectory}): the web servers' blob store, as a {@link BlobStores} URL. */
+    public Builder blobStore(String url) {
+      this.blobStoreUrl = Objects.requireNonNull(url, "blobStore");
       return this;
     }
 
@@ -330,8 +336,8 @@ public final class PhotoWorker implements AutoCloseable {
       if (redisUri == null) {
         throw new IllegalStateException("redisUri: missing (expected: a redis:// URI)");
       }
-      if (blobDirectory == null) {
-        throw new IllegalStateException("blobDirectory: missing (expected: the directory shared with the web servers)");
+      if (blobStoreUrl == null) {
+        throw new IllegalStateException("blobStore: missing (expected: the directory or bucket shared with the web servers)");
       }
       return new PhotoWorker(this);
     }

@@ -15,7 +15,7 @@ import io.scalestack.app.internal.RedisProbe;
 import io.scalestack.data.ReplicationGroup;
 import io.scalestack.observability.Telemetry;
 import io.scalestack.blob.BlobStore;
-import io.scalestack.blob.DirectoryBlobStore;
+import io.scalestack.blob.BlobStores;
 import io.scalestack.queue.JobQueue;
 import io.scalestack.queue.RedisStreamsJobQueue;
 import io.scalestack.session.ClusteredSessionRepository;
@@ -94,7 +94,7 @@ public final class WebServer implements AutoCloseable {
   private final int maxRequestBodyBytes;
   private final String adminToken;
   private final Telemetry givenTelemetry;
-  private final Path blobDirectory;
+  private final String blobStoreUrl;
   private final String photoQueueName;
   private final int maxPhotoBytes;
   private final long maxPhotoPixels;
@@ -133,7 +133,7 @@ public final class WebServer implements AutoCloseable {
     this.maxRequestBodyBytes = builder.maxRequestBodyBytes;
     this.adminToken = builder.adminToken;
     this.givenTelemetry = builder.telemetry;
-    this.blobDirectory = builder.blobDirectory;
+    this.blobStoreUrl = builder.blobStoreUrl;
     this.photoQueueName = builder.photoQueueName;
     this.maxPhotoBytes = builder.maxPhotoBytes;
     this.maxPhotoPixels = builder.maxPhotoPixels;
@@ -240,9 +240,9 @@ public final class WebServer implements AutoCloseable {
             .maxInactiveInterval(sessionMaxInactive)
             .build();
     try {
-      blobs = DirectoryBlobStore.builder().directory(blobDirectory).build();
+      blobs = BlobStores.open(blobStoreUrl);
     } catch (RuntimeException e) {
-      throw failure("cannot open the blob store at " + blobDirectory, e);
+      throw failure("cannot open the blob store " + blobStoreUrl, e);
     }
     // the web server only enqueues edits and reads their state; workers take them. Opened on
     // first use: the server starts, and serves all but edits, while Redis is still coming up
@@ -421,8 +421,8 @@ public final class WebServer implements AutoCloseable {
     private int maxRequestBodyBytes = 16 * 1024;
     private String adminToken;
     private Telemetry telemetry;
-    private Path blobDirectory =
-        Path.of(System.getProperty("java.io.tmpdir"), "scalestack-blobs-" + System.getProperty("user.name"));
+    private String blobStoreUrl =
+        Path.of(System.getProperty("java.io.tmpdir"), "scalestack-blobs-" + System.getProperty("user.name")).toString();
     private String photoQueueName = PhotoWorker.DEFAULT_QUEUE;
     private int maxPhotoBytes = 16 * 1024 * 1024;
     private long maxPhotoPixels = 25_000_000;
@@ -659,7 +659,16 @@ public final class WebServer implements AutoCloseable {
      * (default: a temporary one per user). No server keeps a photo of its own.
      */
     public Builder blobDirectory(Path blobDirectory) {
-      this.blobDirectory = Objects.requireNonNull(blobDirectory, "blobDirectory");
+      this.blobStoreUrl = Objects.requireNonNull(blobDirectory, "blobDirectory").toAbsolutePath().toString();
+      return this;
+    }
+
+    /**
+     * Where photos' bytes live, as a {@link BlobStores} URL: a directory ({@code file:///…} or an
+     * absolute path) or an S3 bucket ({@code s3://bucket?region=…[&endpoint=…]}).
+     */
+    public Builder blobStore(String url) {
+      this.blobStoreUrl = Objects.requireNonNull(url, "blobStore");
       return this;
     }
 

@@ -130,4 +130,21 @@ class S3BlobStoreTest extends BlobStoreContract {
     assertThatThrownBy(() -> store.put("a", bytes(1, 1))).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("closed");
   }
+
+  @Test
+  void aStoreOpenedFromAnS3UrlUsesTheBucketOnTheEndpointWithTheDefaultCredentials() {
+    String bucketName = "url-" + buckets.incrementAndGet();
+    admin.createBucket(r -> r.bucket(bucketName));
+    // the SDK's default chain reads these system properties (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)
+    System.setProperty("aws.accessKeyId", ACCESS_KEY);
+    System.setProperty("aws.secretAccessKey", SECRET_KEY);
+    try (BlobStore store = BlobStores.open("s3://" + bucketName + "?region=us-east-1&endpoint=" + endpoint + "&pathStyle=true")) {
+      store.put("photos/1", new byte[] {1, 2, 3});
+      assertThat(admin.getObjectAsBytes(r -> r.bucket(bucketName).key("photos/1")).asByteArray())
+          .containsExactly(1, 2, 3);
+    } finally {
+      System.clearProperty("aws.accessKeyId");
+      System.clearProperty("aws.secretAccessKey");
+    }
+  }
 }

@@ -67,8 +67,9 @@ final class WebCommand implements Callable<Integer> {
       description = "Snowflake worker id, 0..1023, unique among running web servers (default: from --name).")
   int workerId;
 
-  @Option(names = "--blob-dir", description = "Directory of the photos' bytes, shared with the workers (default: a temporary one).")
-  Path blobDirectory;
+  @Option(names = "--blobs",
+      description = "The photos' bytes, shared with the workers: a directory (absolute path or file:///…) or s3://bucket?region=R[&endpoint=URL][&pathStyle=true] (default: a temporary directory).")
+  String blobs;
 
   @Option(names = "--photo-queue", defaultValue = io.scalestack.app.PhotoWorker.DEFAULT_QUEUE,
       description = "Queue photo edits go on (default: ${DEFAULT-VALUE}).")
@@ -104,8 +105,8 @@ final class WebCommand implements Callable<Integer> {
           .telemetry(telemetry)
           .shards(shards, io.scalestack.data.ShardFunction.named(shardFunction))
           .photoQueue(photoQueue);
-      if (blobDirectory != null) {
-        builder.blobDirectory(blobDirectory);
+      if (blobs != null) {
+        builder.blobStore(blobs);
       }
       if (workerId >= 0) {
         builder.workerId(workerId);

@@ -26,8 +26,9 @@ final class WorkerCommand implements Callable<Integer> {
   @Option(names = "--queue", defaultValue = PhotoWorker.DEFAULT_QUEUE, description = "Queue name (default: ${DEFAULT-VALUE}).")
   String queue;
 
-  @Option(names = "--blob-dir", required = true, description = "Directory of the photos' bytes, shared with the web servers.")
-  Path blobDirectory;
+  @Option(names = "--blobs", required = true,
+      description = "The photos' bytes, shared with the web servers: a directory (absolute path or file:///…) or s3://bucket?region=R[&endpoint=URL][&pathStyle=true].")
+  String blobs;
 
   @Option(names = "--lease-timeout-millis", defaultValue = "6000",
       description = "A job not heard of for this long is taken by another worker (default: ${DEFAULT-VALUE}).")
@@ -53,7 +54,7 @@ final class WorkerCommand implements Callable<Integer> {
           .listen(Addresses.parse("--listen", listen))
           .redisUri(redis)
           .queue(queue)
-          .blobDirectory(blobDirectory)
+          .blobStore(blobs)
           .leaseTimeout(Duration.ofMillis(leaseTimeoutMillis))
           .stopTimeout(Duration.ofMillis(stopTimeoutMillis))
           .telemetry(Telemetry.forMember(name));

@@ -126,7 +126,8 @@ public final class ConfigLoader {
             workerSection.integer("heapMegabytes", 768, 128, 65_536),
             queueName,
             workerSection.millis("leaseTimeoutMillis", 6_000, 300, 3_600_000),
-            workerSection.millis("stopTimeoutMillis", 30_000, 0, 3_600_000));
+            workerSection.millis("stopTimeoutMillis", 30_000, 0, 3_600_000),
+            blobsUrl(workerSection));
     workerSection.finish();
 
     YamlSection session = top.section("session");
@@ -208,6 +209,14 @@ public final class ConfigLoader {
     } catch (YamlEngineException e) {
       throw new ConfigException(source, 0, "", "not valid YAML: " + e.getMessage() + " (expected: YAML key: value lines)");
     }
+  }
+
+  private static String blobsUrl(YamlSection section) {
+    String url = section.string("blobs", "");
+    if (!url.isEmpty() && !url.startsWith("/") && !url.startsWith("file:///") && !url.startsWith("s3://")) {
+      throw section.error("blobs", url, "empty (<home>/blobs), an absolute path, file:///… or s3://bucket?region=…");
+    }
+    return url;
   }
 
   private static String healthPath(YamlSection hc) {

@@ -622,6 +622,11 @@ public final class Supervisor implements AutoCloseable {
         httpReadiness(listen, "/health"), hooks));
   }
 
+  /** Where web servers and workers keep photos' bytes: the configured URL, or {@code <home>/blobs}. */
+  private String blobStore() {
+    return config.workers().blobs().isEmpty() ? home.resolve("blobs").toString() : config.workers().blobs();
+  }
+
   private ManagedMember workerMember(int index) {
     String name = "worker-" + index;
     TopologyConfig.WorkerPool pool = config.workers();
@@ -632,7 +637,7 @@ public final class Supervisor implements AutoCloseable {
         "--listen", address(listen),
         "--redis", sessionStoreUri(),
         "--queue", pool.queue(),
-        "--blob-dir", home.resolve("blobs").toString(),
+        "--blobs", blobStore(),
         "--lease-timeout-millis", String.valueOf(pool.leaseTimeout().toMillis()),
         "--stop-timeout-millis", String.valueOf(pool.stopTimeout().toMillis()),
         "--log-file", home.resolve("logs/" + name + ".log").toString(),
@@ -660,7 +665,7 @@ public final class Supervisor implements AutoCloseable {
         "--session-max-inactive-seconds", String.valueOf(config.session().maxInactive().toSeconds()),
         "--shards", String.valueOf(config.postgres().shards()),
         "--shard-function", config.postgres().shardFunction(),
-        "--blob-dir", home.resolve("blobs").toString(),
+        "--blobs", blobStore(),
         "--photo-queue", config.workers().queue(),
         "--log-file", home.resolve("logs/" + name + ".log").toString(),
         "--parent-pid", String.valueOf(ProcessHandle.current().pid())));

@@ -65,10 +65,11 @@ public record TopologyConfig(
    * firstAddress}, serving {@code /health} and {@code /metrics} on {@code port}): they take photo
    * edits from the queue {@code queue} on the session store's Redis; a job whose worker stops
    * renewing its lease for {@code leaseTimeout} is taken by another; a stopped worker may finish
-   * its job for {@code stopTimeout}.
+   * its job for {@code stopTimeout}. Photos' bytes are in {@code blobs}, shared with the web
+   * servers: a directory or {@code s3://bucket?region=…} URL, or empty for {@code <home>/blobs}.
    */
   public record WorkerPool(int size, int maxSize, String firstAddress, int port, int heapMegabytes, String queue,
-      Duration leaseTimeout, Duration stopTimeout) {
+      Duration leaseTimeout, Duration stopTimeout, String blobs) {
 
     /** The address of the {@code index}-th worker (1-based): 127.0.1.51, 127.0.1.52, … */
     public InetSocketAddress address(int index) {
