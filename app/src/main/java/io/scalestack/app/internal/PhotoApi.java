@@ -52,6 +52,7 @@ final class PhotoApi {
   record Limits(int maxPhotoBytes, long maxPixels, int decodePermits) {}
 
   private static final int LIST_LIMIT = 100;
+  private static final long MAX_DISCARD_BYTES = 64L * 1024 * 1024;
 
   private final PhotoRepository photos;
   private final BlobStore blobs;
@@ -86,6 +87,10 @@ final class PhotoApi {
     }
     byte[] bytes = request.getInputStream().readNBytes(limits.maxPhotoBytes() + 1);
     if (bytes.length > limits.maxPhotoBytes()) {
+      // A body of unknown length, too large: read and drop what follows (bounded) before
+      // answering. Closing with unread bytes makes the kernel answer them with a reset, which can
+      // destroy the 413 before the client reads it (nginx's lingering close, for the same reason).
+      discard(request.getInputStream(), Math.min(4L * limits.maxPhotoBytes(), MAX_DISCARD_BYTES));
       throw tooLarge();
     }
     if (bytes.length == 0) {
@@ -294,6 +299,17 @@ final class PhotoApi {
       throw new ApiException(HttpServletResponse.SC_UNSUPPORTED_MEDIA_TYPE, "Content-Type: "
           + (contentType == null ? "missing" : JsonRequest.quote(contentType))
           + " (expected: image/png, image/jpeg, image/gif, image/bmp or application/octet-stream)", null);
+    }
+  }
+
+  private static void discard(java.io.InputStream in, long bound) throws IOException {
+    byte[] buffer = new byte[64 * 1024];
+    for (long left = bound; left > 0; ) {
+      int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+      if (n < 0) {
+        return;
+      }
+      left -= n;
     }
   }
 
