@@ -163,6 +163,9 @@ final class UpCommand implements Callable<Integer> {
     for (int i = 1; i <= topology.web().size(); i++) {
       out.println("  web-" + i + "           http://" + hostPort(topology.web().address(i)) + "/");
     }
+    for (int i = 1; i <= topology.workers().size(); i++) {
+      out.println("  worker-" + i + "        http://" + hostPort(topology.workers().address(i)) + "/health");
+    }
     out.println("  redis           " + hostPort(topology.redis().listen()));
     out.println("  postgres        " + hostPort(topology.postgres().listen()) + "/" + topology.postgres().database());
     out.println();
