@@ -5,7 +5,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import io.scalestack.engines.testing.TestEngines;
 import java.time.Duration;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 
 /**
  * The contract on RabbitMQ (the one at {@value RabbitMqAvailability#HOST}, skipped when absent)
@@ -13,8 +13,8 @@ import org.junit.jupiter.api.BeforeAll;
  */
 class RabbitMqJobQueueTest extends JobQueueContract {
 
-  @BeforeAll
-  static void rabbitMq() {
+  @BeforeEach
+  void rabbitMq() {
     RabbitMqAvailability.assumeRunning();
   }
 
