@@ -39,6 +39,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A {@link JobQueue} on RabbitMQ for delivery, with the jobs' state in Redis (as Celery pairs a
  * broker with a result backend): RabbitMQ cannot say where a job is by its id, nor keep a result.
+ * It suits a topology that already runs RabbitMQ; {@link RedisStreamsJobQueue} needs Redis only.
  *
  * <p>RabbitMQ: two durable quorum queues (replicated, and they survive a broker restart), {@code
  * scalestack.q.NAME} for new jobs and {@code scalestack.q.NAME.again} for jobs published again (due
@@ -55,7 +56,8 @@ import org.slf4j.LoggerFactory;
  * attempts, result, error, worker, {@code until}: the lease's end or the back-off's); the sorted set
  * {@code q:{name}:timers} of jobs that must be published again if nothing happens before the score
  * (a running job's lease end, a retrying job's back-off end); the dead-letter stream {@code
- * q:{name}:dead}. Every state change is one Lua script, so it is atomic.
+ * q:{name}:dead}. Every state change is one Lua script, so it is atomic. A RabbitMQ queue and a Redis
+ * Streams queue of the same name must not share a Redis.
  *
  * <p>Leases, one mechanism: the broker owns a job until a worker takes it, the lease after. A take
  * marks the job running in Redis (attempt + 1, lease end, a timer) and only then acks the delivery.
@@ -64,8 +66,10 @@ import org.slf4j.LoggerFactory;
  * queue object runs it, each timer claimed by one of them in a script) publishes the job again when
  * its timer is due, so another worker takes it within the lease timeout plus one housekeeping
  * interval. Because no delivery stays unacked while a job runs, RabbitMQ's {@code consumer_timeout}
- * (30 minutes by default, global in 3.10, and it closes the whole channel) never fires, however
- * long the job: {@link #renew} only moves the lease end and the timer in Redis. The lease token is
+ * (30 minutes by default, global in 3.10, and it closes the whole channel) never fires because of
+ * a job, however long: {@link #renew} only moves the lease end and the timer in Redis. It can only
+ * fire on prefetched deliveries left waiting 30 minutes (every worker of the process on a long job);
+ * those were no lease, the broker requeues them, and the next take opens a new channel. The lease token is
  * the attempt number: a worker whose job was taken again cannot renew or fail it any more; its
  * late completion is still accepted if nobody completed first, because the result is real.
  *
@@ -183,11 +187,14 @@ public final class RabbitMqJobQueue implements JobQueue {
   private final Channel publishing;
   /** Publishes waiting for their confirm, by sequence number. */
   private final ConcurrentNavigableMap<Long, CompletableFuture<Void>> unconfirmed = new ConcurrentSkipListMap<>();
-  /** Deliveries not taken yet; bounded by the prefetch (the broker sends no more unacked). */
-  private final LinkedBlockingDeque<Delivery> buffer = new LinkedBlockingDeque<>();
+  /** Deliveries not taken yet, each with its channel (acked there); bounded by the prefetch. */
+  private final LinkedBlockingDeque<Pending> buffer = new LinkedBlockingDeque<>();
+
+  private record Pending(Channel channel, Delivery delivery) {}
   private final Object consumingLock = new Object();
   private volatile Channel consuming;
   private final ScheduledExecutorService housekeeping;
+  private volatile boolean closed;
 
   private RabbitMqJobQueue(Builder builder) {
     this.name = builder.name;
@@ -326,11 +333,24 @@ public final class RabbitMqJobQueue implements JobQueue {
       if (consuming == null) {
         Channel created = connection.createChannel();
         created.basicQos(prefetch);
-        created.basicConsume(workQueue, false, (tag, delivery) -> buffer.addLast(delivery),
+        created.basicConsume(workQueue, false, (tag, delivery) -> buffer.addLast(new Pending(created, delivery)),
             tag -> log.warn("queue {}: the broker cancelled the consumer of {}", name, workQueue));
         // published again: recovered or due for retry, so ahead of the backlog
-        created.basicConsume(againQueue, false, (tag, delivery) -> buffer.addFirst(delivery),
+        created.basicConsume(againQueue, false, (tag, delivery) -> buffer.addFirst(new Pending(created, delivery)),
             tag -> log.warn("queue {}: the broker cancelled the consumer of {}", name, againQueue));
+        created.addShutdownListener(cause -> {
+          // a lost connection is recovered with its channels; a channel the broker closed (its
+          // consumer_timeout on deliveries that waited here too long, say) is not: open another
+          if (!closed && !cause.isHardError()) {
+            log.warn("queue {}: the broker closed the consuming channel ({}); its deliveries are requeued, the next"
+                + " take opens another", name, cause.getMessage());
+            synchronized (consumingLock) {
+              if (consuming == created) {
+                consuming = null;
+              }
+            }
+          }
+        });
         consuming = created;
       }
       return consuming;
@@ -343,13 +363,13 @@ public final class RabbitMqJobQueue implements JobQueue {
     Objects.requireNonNull(wait, "wait");
     long deadline = System.nanoTime() + wait.toNanos();
     try {
-      Channel channel = consuming();
+      consuming();
       while (true) {
-        Delivery delivery = buffer.pollFirst(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        if (delivery == null) {
+        Pending pending = buffer.pollFirst(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (pending == null) {
           return Optional.empty();
         }
-        Optional<Lease> lease = deliver(channel, consumer, delivery);
+        Optional<Lease> lease = deliver(consumer, pending);
         if (lease.isPresent()) {
           return lease;
         }
@@ -363,7 +383,8 @@ public final class RabbitMqJobQueue implements JobQueue {
   }
 
   /** Takes the job of a delivery in Redis, then acks the delivery: a lease, or empty for a copy to drop. */
-  private Optional<Lease> deliver(Channel channel, String consumer, Delivery delivery) {
+  private Optional<Lease> deliver(String consumer, Pending pending) {
+    Delivery delivery = pending.delivery();
     String id = new String(delivery.getBody(), StandardCharsets.UTF_8);
     List<Object> answer;
     try {
@@ -371,10 +392,10 @@ public final class RabbitMqJobQueue implements JobQueue {
           Long.toString(clock.millis()), Long.toString(leaseMillis), Integer.toString(policy.maxAttempts()), id);
     } catch (RuntimeException e) {
       // Redis failed: keep the delivery for the next take rather than requeue it into a hot loop
-      buffer.addFirst(delivery);
+      buffer.addFirst(pending);
       throw new QueueException("queue " + name + ": taking job " + id + " in Redis failed", e);
     }
-    ack(channel, delivery);
+    ack(pending.channel(), delivery);
     String outcome = (String) answer.get(0);
     switch (outcome) {
       case "taken" -> {
@@ -447,7 +468,11 @@ public final class RabbitMqJobQueue implements JobQueue {
       }
     } catch (RuntimeException e) {
       // the claimed timers come due again one lease timeout later
-      log.warn("queue {}: publishing due jobs again failed: {}", name, e.toString());
+      if (closed) {
+        log.debug("queue {}: closing while publishing due jobs again: {}", name, e.toString());
+      } else {
+        log.warn("queue {}: publishing due jobs again failed: {}", name, e.toString());
+      }
     }
   }
 
@@ -474,13 +499,17 @@ public final class RabbitMqJobQueue implements JobQueue {
   /** Stops housekeeping and consuming (the broker requeues the deliveries not taken), then disconnects. */
   @Override
   public void close() {
+    closed = true;
     if (housekeeping != null) {
-      housekeeping.shutdownNow();
+      // a pass under way finishes (its calls are bounded) rather than being interrupted mid-publish
+      housekeeping.shutdown();
       try {
         if (!housekeeping.awaitTermination(BROKER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
           log.warn("queue {}: housekeeping did not stop within {}", name, BROKER_TIMEOUT);
+          housekeeping.shutdownNow();
         }
       } catch (InterruptedException e) {
+        housekeeping.shutdownNow();
         Thread.currentThread().interrupt();
       }
     }
@@ -538,9 +567,10 @@ public final class RabbitMqJobQueue implements JobQueue {
 
     /**
      * How many deliveries the broker sends ahead to this queue object (RabbitMQ's {@code basicQos},
-     * default 16), shared by its consumers: enough to keep its workers busy, few enough that the
-     * jobs are spread over the worker processes. Deliveries not taken go back to the queue when the
-     * object closes or its process dies.
+     * default 16), per queue it consumes (new jobs, and jobs published again), shared by its
+     * workers: enough to keep them busy, few enough that the jobs are spread over the worker
+     * processes. A delivery waiting here is not a lease yet: it goes back to the broker's queue
+     * when the object closes or its process dies.
      */
     public Builder prefetch(int prefetch) {
       if (prefetch < 1 || prefetch > 1000) {
