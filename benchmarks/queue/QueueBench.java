@@ -1,16 +1,19 @@
 // benchmarks/queue/QueueBench.java: end-to-end jobs/s of scalestack's job queue backends, run by
 // benchmarks/queue/run.sh with the project's class path (java -cp "cli/target/scalestack.jar:cli/target/lib/*").
-// Starts its own Redis and PostgreSQL (the engines scalestack embeds) in a temporary directory; for
-// each backend, P producers enqueue N trivial jobs as fast as they can while W workers take,
+// Starts its own Redis and PostgreSQL (the engines scalestack embeds) in a temporary directory;
+// RabbitMQ (which scalestack cannot start) must be running at --rabbitmq, its jobs' state on its own
+// embedded Redis, its queues (bench-<random>) deleted after the run. For each backend, P producers enqueue N trivial jobs as fast as they can while W workers take,
 // "run" (return at once) and complete them; the clock runs from the first enqueue to the last
 // completion. Prints one RESULT line per backend.
 //
-//   java -cp ... QueueBench.java --jobs 50000 --workers 8 --producers 2 [--backends "redis postgres"] --dir /tmp/x
+//   java -cp ... QueueBench.java --jobs 50000 --workers 8 --producers 2 [--backends "redis postgres rabbitmq"]
+//       [--rabbitmq amqp://guest:guest@127.0.0.1:5672] --dir /tmp/x
 
 import io.scalestack.engines.PostgresServer;
 import io.scalestack.engines.RedisServer;
 import io.scalestack.queue.JobQueue;
 import io.scalestack.queue.PostgresJobQueue;
+import io.scalestack.queue.RabbitMqJobQueue;
 import io.scalestack.queue.RedisStreamsJobQueue;
 import io.scalestack.queue.Worker;
 import java.nio.file.Files;
@@ -20,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 public class QueueBench {
@@ -30,6 +34,7 @@ public class QueueBench {
     int producers = 2;
     int prefetch = 1;
     List<String> backends = List.of("redis", "postgres");
+    String rabbitmq = "amqp://guest:guest@127.0.0.1:5672";
     Path dir = null;
     for (int i = 0; i < args.length; i += 2) {
       String value = args[i + 1];
@@ -39,6 +44,7 @@ public class QueueBench {
         case "--producers" -> producers = Integer.parseInt(value);
         case "--prefetch" -> prefetch = Integer.parseInt(value);
         case "--backends" -> backends = Arrays.asList(value.trim().split("\\s+"));
+        case "--rabbitmq" -> rabbitmq = value;
         case "--dir" -> dir = Path.of(value);
         default -> throw new IllegalArgumentException("unknown flag: " + args[i]);
       }
@@ -62,8 +68,29 @@ public class QueueBench {
                 .name("bench").poolSize(workers + producers + 2).build(), jobs, workers, producers);
           }
         }
-        default -> throw new IllegalArgumentException("backend: " + backend + " (expected: redis or postgres)");
+        case "rabbitmq" -> {
+          String name = "bench-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+          try (RedisServer redis = RedisServer.builder().port(0).dataDirectory(dir.resolve("redis-state"))
+              .engineCache(dir.resolve("engines")).build().start()) {
+            run(backend, RabbitMqJobQueue.builder().uri(rabbitmq).redis(redis.uri()).name(name).prefetch(prefetch)
+                .build(), jobs, workers, producers);
+          } finally {
+            deleteQueues(rabbitmq, name);
+          }
+        }
+        default -> throw new IllegalArgumentException("backend: " + backend + " (expected: redis, postgres or rabbitmq)");
       }
+    }
+  }
+
+  /** The benchmark's queues on RabbitMQ, which outlive the run otherwise. */
+  static void deleteQueues(String uri, String name) throws Exception {
+    com.rabbitmq.client.ConnectionFactory factory = new com.rabbitmq.client.ConnectionFactory();
+    factory.setUri(uri);
+    try (com.rabbitmq.client.Connection connection = factory.newConnection("queue-bench-cleanup");
+        com.rabbitmq.client.Channel channel = connection.createChannel()) {
+      channel.queueDelete("scalestack.q." + name);
+      channel.queueDelete("scalestack.q." + name + ".again");
     }
   }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # benchmarks/queue/run.sh: end-to-end jobs/s of the job queue's backends (enqueue to completion of a
-# trivial job), Redis Streams and PostgreSQL, each on the engine scalestack embeds, in one run. See
+# trivial job): Redis Streams and PostgreSQL, each on the engine scalestack embeds, and RabbitMQ (a
+# running broker, skipped if none listens; its jobs' state on an embedded Redis), in one run. See
 # README.md beside this file.
 #
 #   benchmarks/queue/run.sh                          # about 2 minutes after the build
@@ -21,8 +22,10 @@ JOBS=${JOBS:-50000}
 WORKERS=${WORKERS:-8}
 PRODUCERS=${PRODUCERS:-8}
 PREFETCH=${PREFETCH:-16}
-BACKENDS=${BACKENDS:-redis postgres}
+BACKENDS=${BACKENDS:-redis postgres rabbitmq}
 POSTGRES_JOBS=${POSTGRES_JOBS:-5000}
+RABBITMQ_JOBS=${RABBITMQ_JOBS:-20000}
+RABBITMQ=${RABBITMQ:-amqp://guest:guest@127.0.0.1:5672}
 SCALESTACK=${SCALESTACK:-$root/scalestack}
 BUILD_TIMEOUT=${BUILD_TIMEOUT:-1800}
 
@@ -31,10 +34,13 @@ usage() {
 usage: $me [flags]       (each flag also reads the environment variable in capitals)
   --jobs N             jobs per run on Redis Streams (default $JOBS)
   --postgres-jobs N    jobs per run on PostgreSQL, which is much slower (default $POSTGRES_JOBS)
+  --rabbitmq-jobs N    jobs per run on RabbitMQ (default $RABBITMQ_JOBS)
+  --rabbitmq URI       the running RabbitMQ (default $RABBITMQ)
   --workers N          worker threads taking jobs, each with its lease and heartbeat (default $WORKERS)
   --producers N        threads enqueueing as fast as they can (default $PRODUCERS)
-  --prefetch N         Redis Streams: jobs one take delivers to a worker at most (default $PREFETCH; 1 = none)
-  --backends "B …"     redis and/or postgres (default "$BACKENDS")
+  --prefetch N         Redis Streams: jobs one take delivers to a worker at most; RabbitMQ: basicQos of
+                       the workers' queue object (default $PREFETCH; 1 = none)
+  --backends "B …"     redis, postgres and/or rabbitmq (default "$BACKENDS")
   --keep               keep the temporary directory (engine data and logs)
 USAGE
 }
@@ -43,6 +49,8 @@ while [ $# -gt 0 ]; do
   case $1 in
     --jobs) JOBS=$2; shift 2 ;;
     --postgres-jobs) POSTGRES_JOBS=$2; shift 2 ;;
+    --rabbitmq-jobs) RABBITMQ_JOBS=$2; shift 2 ;;
+    --rabbitmq) RABBITMQ=$2; shift 2 ;;
     --workers) WORKERS=$2; shift 2 ;;
     --producers) PRODUCERS=$2; shift 2 ;;
     --prefetch) PREFETCH=$2; shift 2 ;;
@@ -54,11 +62,12 @@ while [ $# -gt 0 ]; do
 done
 check_count --jobs "$JOBS" 10000000
 check_count --postgres-jobs "$POSTGRES_JOBS" 10000000
+check_count --rabbitmq-jobs "$RABBITMQ_JOBS" 10000000
 check_count --workers "$WORKERS" 1024
 check_count --producers "$PRODUCERS" 1024
 check_count --prefetch "$PREFETCH" 1000
 for backend in $BACKENDS; do
-  case $backend in redis|postgres) ;; *) die "--backends: '$backend' (expected: redis and/or postgres)" ;; esac
+  case $backend in redis|postgres|rabbitmq) ;; *) die "--backends: '$backend' (expected: redis, postgres and/or rabbitmq)" ;; esac
 done
 
 bench_init
@@ -70,9 +79,18 @@ results=$tmp/results.txt
 for backend in $BACKENDS; do
   jobs=$JOBS
   [ "$backend" = postgres ] && jobs=$POSTGRES_JOBS
+  [ "$backend" = rabbitmq ] && jobs=$RABBITMQ_JOBS
+  if [ "$backend" = rabbitmq ]; then
+    hostport=${RABBITMQ#*://}; hostport=${hostport#*@}; hostport=${hostport%%/*}
+    case $hostport in *:*) ;; *) hostport=$hostport:5672 ;; esac
+    if ! (exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}") 2>/dev/null; then
+      say "rabbitmq: skipped, nothing listens at $hostport (start it: rabbitmq-server -detached)"
+      continue
+    fi
+  fi
   say "$backend: $jobs jobs, $WORKERS workers, $PRODUCERS producers …"
   "$java_bin" -cp "$root/cli/target/scalestack.jar:$root/cli/target/lib/*" "$here/QueueBench.java" --jobs "$jobs" \
-    --workers "$WORKERS" --producers "$PRODUCERS" --prefetch "$PREFETCH" --backends "$backend" --dir "$tmp/$backend" \
+    --workers "$WORKERS" --producers "$PRODUCERS" --prefetch "$PREFETCH" --backends "$backend" --rabbitmq "$RABBITMQ" --dir "$tmp/$backend" \
     >"$tmp/$backend.out" 2>&1 \
     || { tail -30 "$tmp/$backend.out" >&2; die "$backend: the benchmark failed"; }
   grep '^RESULT ' "$tmp/$backend.out" | sed 's/^RESULT //' >>"$results"

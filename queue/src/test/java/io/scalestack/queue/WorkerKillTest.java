@@ -26,28 +26,39 @@ class WorkerKillTest {
   private static final long LEASE_MILLIS = 2_000;
   private static final long JOB_MILLIS = 20;
 
-  private static Process worker(String backend, String target, String queue, String name) throws Exception {
+  private static Process worker(String backend, String target, String queue, String name, String redisUri)
+      throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName(), backend,
-        target, queue, name, Long.toString(LEASE_MILLIS), Long.toString(JOB_MILLIS))
+        target, queue, name, Long.toString(LEASE_MILLIS), Long.toString(JOB_MILLIS), redisUri)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.DISCARD)
         .start();
   }
 
   @org.junit.jupiter.params.ParameterizedTest
-  @org.junit.jupiter.params.provider.ValueSource(strings = {"redis", "postgres"})
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"redis", "postgres", "rabbitmq"})
   void killingAWorkerMidStreamLosesNoJobAndItsJobIsDoneWithinTheLeaseTimeout(String backend) throws Exception {
+    if (backend.equals("rabbitmq")) {
+      RabbitMqAvailability.assumeRunning();
+    }
     String name = "kill" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
     String redisUri = TestEngines.redis().uri();
     PostgresServer postgres = TestEngines.postgres();
-    String target = backend.equals("redis") ? redisUri : postgres.jdbcUrl();
+    String target = switch (backend) {
+      case "redis" -> redisUri;
+      case "rabbitmq" -> RabbitMqAvailability.URI;
+      default -> postgres.jdbcUrl();
+    };
+    Duration lease = Duration.ofMillis(LEASE_MILLIS);
     List<Process> workers = new ArrayList<>();
     RedisClient client = RedisClient.create(redisUri);
-    try (JobQueue queue = backend.equals("redis")
-            ? RedisStreamsJobQueue.builder().uri(redisUri).name(name).leaseTimeout(Duration.ofMillis(LEASE_MILLIS)).build()
-            : PostgresJobQueue.builder().database(postgres.jdbcUrl(), postgres.user(), postgres.password()).name(name)
-                .leaseTimeout(Duration.ofMillis(LEASE_MILLIS)).build();
+    try (JobQueue queue = switch (backend) {
+          case "redis" -> RedisStreamsJobQueue.builder().uri(redisUri).name(name).leaseTimeout(lease).build();
+          case "rabbitmq" -> RabbitMqJobQueue.builder().uri(target).redis(redisUri).name(name).leaseTimeout(lease).build();
+          default -> PostgresJobQueue.builder().database(postgres.jdbcUrl(), postgres.user(), postgres.password())
+              .name(name).leaseTimeout(lease).build();
+        };
         StatefulRedisConnection<String, String> redis = client.connect()) {
       List<String> ids = new ArrayList<>();
       for (int i = 0; i < 1000; i++) {
@@ -55,12 +66,13 @@ class WorkerKillTest {
       }
       String slow = ids.get(500);
       for (int w = 1; w <= 3; w++) {
-        workers.add(worker(backend, target, name, "worker-" + w));
+        workers.add(worker(backend, target, name, "worker-" + w, redisUri));
       }
       // kill -9 the worker that runs the slow job, in the middle of it
       Map<String, String> holder = new ConcurrentHashMap<>();
       await().atMost(Duration.ofSeconds(60)).until(() -> {
-        String worker = backend.equals("redis") ? holderOnRedis(redis, name, slow) : holderOnPostgres(postgres, name, slow);
+        // RabbitMQ's job state is on Redis, in the same hash as Redis Streams'
+        String worker = backend.equals("postgres") ? holderOnPostgres(postgres, name, slow) : holderOnRedis(redis, name, slow);
         if (worker != null) {
           holder.put("worker", worker);
         }
@@ -88,11 +100,17 @@ class WorkerKillTest {
       assertThat(queue.status(orphan).orElseThrow().attempts()).isEqualTo(2);
     } finally {
       workers.forEach(Process::destroyForcibly);
+      for (Process worker : workers) {
+        worker.waitFor(); // gone before its queues are deleted
+      }
       client.shutdown();
+      if (backend.equals("rabbitmq")) {
+        RabbitMqJobQueueTest.deleteQueues(name);
+      }
     }
   }
 
-  /** The worker running job {@code id} on Redis, or null. */
+  /** The worker running job {@code id} on Redis (the Redis Streams and the RabbitMQ backends), or null. */
   private static String holderOnRedis(StatefulRedisConnection<String, String> redis, String name, String id) {
     Map<String, String> job = redis.sync().hgetall("q:{" + name + "}:job:" + id);
     return "running".equals(job.get("state")) ? job.get("worker") : null;
