@@ -1,6 +1,7 @@
 package io.scalestack.app;
 
 import io.scalestack.app.internal.JettyServers;
+import io.scalestack.app.internal.PhotoQueues;
 import io.scalestack.app.internal.Redact;
 import io.scalestack.app.internal.RedisProbe;
 import io.scalestack.app.internal.WorkerService;
@@ -9,7 +10,6 @@ import io.scalestack.blob.BlobStores;
 import io.scalestack.imaging.ImageCodec;
 import io.scalestack.observability.Telemetry;
 import io.scalestack.queue.JobQueue;
-import io.scalestack.queue.RedisStreamsJobQueue;
 import io.scalestack.queue.Worker;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -36,6 +36,12 @@ public final class PhotoWorker implements AutoCloseable {
 
   /** The queue photo edits go on unless configured otherwise. */
   public static final String DEFAULT_QUEUE = "photo-edits";
+  /** A killed worker's job is taken by another after this, unless configured otherwise. */
+  public static final Duration DEFAULT_LEASE_TIMEOUT = Duration.ofSeconds(6);
+  /** Attempts of a failing job before it is dead-lettered, unless configured otherwise. */
+  public static final int DEFAULT_MAX_ATTEMPTS = 5;
+  /** The back-off after a first failed attempt, doubling after each next one, unless configured otherwise. */
+  public static final Duration DEFAULT_BACKOFF = Duration.ofSeconds(1);
 
   private static final Logger log = LoggerFactory.getLogger(PhotoWorker.class);
 
@@ -43,6 +49,7 @@ public final class PhotoWorker implements AutoCloseable {
   private final InetSocketAddress listen;
   private final String redisUri;
   private final String queueName;
+  private final String broker;
   private final String blobStoreUrl;
   private final long maxPixels;
   private final Duration leaseTimeout;
@@ -68,6 +75,7 @@ public final class PhotoWorker implements AutoCloseable {
     this.listen = builder.listen;
     this.redisUri = builder.redisUri;
     this.queueName = builder.queueName;
+    this.broker = builder.broker;
     this.blobStoreUrl = builder.blobStoreUrl;
     this.maxPixels = builder.maxPixels;
     this.leaseTimeout = builder.leaseTimeout;
@@ -115,8 +123,7 @@ public final class PhotoWorker implements AutoCloseable {
     try {
       blobs = BlobStores.open(blobStoreUrl);
       // the retry policy is the worker's: a failed attempt is retried, or dead-lettered, by fail()
-      queue = RedisStreamsJobQueue.builder().uri(redisUri).name(queueName).leaseTimeout(leaseTimeout)
-          .maxAttempts(maxAttempts).backoff(backoffBase, backoffBase.multipliedBy(32)).build();
+      queue = PhotoQueues.open(redisUri, broker, queueName, leaseTimeout, maxAttempts, backoffBase);
     } catch (RuntimeException e) {
       throw new IllegalStateException(memberName + ": cannot open the blob store " + blobStoreUrl + " or the queue "
           + queueName + " at " + Redact.uri(redisUri) + ": " + e.getMessage(), e);
@@ -208,12 +215,13 @@ public final class PhotoWorker implements AutoCloseable {
     private InetSocketAddress listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     private String redisUri;
     private String queueName = DEFAULT_QUEUE;
+    private String broker;
     private String blobStoreUrl;
     private long maxPixels = 25_000_000;
-    private Duration leaseTimeout = Duration.ofSeconds(6);
+    private Duration leaseTimeout = DEFAULT_LEASE_TIMEOUT;
     private Duration stopTimeout = Duration.ofSeconds(60);
-    private int maxAttempts = 5;
-    private Duration backoffBase = Duration.ofSeconds(1);
+    private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+    private Duration backoffBase = DEFAULT_BACKOFF;
     private Telemetry telemetry;
 
     private Builder() {}
@@ -264,6 +272,19 @@ public final class PhotoWorker implements AutoCloseable {
     /** Required (or {@link #blobStore}): the directory of photos' bytes, shared with the web servers. */
     public Builder blobDirectory(Path blobDirectory) {
       this.blobStoreUrl = Objects.requireNonNull(blobDirectory, "blobDirectory").toAbsolutePath().toString();
+      return this;
+    }
+
+    /**
+     * Takes edits from RabbitMQ at {@code amqpUri} ({@code amqp://user:password@host:port}), their
+     * state in the Redis of {@link #redisUri}, instead of from Redis Streams: as the web servers do.
+     */
+    public Builder broker(String amqpUri) {
+      Objects.requireNonNull(amqpUri, "broker");
+      if (!amqpUri.startsWith("amqp://") && !amqpUri.startsWith("amqps://")) {
+        throw new IllegalArgumentException("broker: '" + Redact.uri(amqpUri) + "' (expected: amqp://user:password@host:port)");
+      }
+      this.broker = amqpUri;
       return this;
     }
 

@@ -9,6 +9,7 @@ import io.scalestack.data.ShardFunction;
 import io.scalestack.data.SnowflakeIds;
 import io.scalestack.app.internal.JettyServers;
 import io.scalestack.app.internal.LazyJobQueue;
+import io.scalestack.app.internal.PhotoQueues;
 import io.scalestack.app.internal.PhotoService;
 import io.scalestack.app.internal.Redact;
 import io.scalestack.app.internal.RedisProbe;
@@ -17,7 +18,6 @@ import io.scalestack.observability.Telemetry;
 import io.scalestack.blob.BlobStore;
 import io.scalestack.blob.BlobStores;
 import io.scalestack.queue.JobQueue;
-import io.scalestack.queue.RedisStreamsJobQueue;
 import io.scalestack.session.ClusteredSessionRepository;
 import io.scalestack.session.LocalSessionRepository;
 import io.scalestack.session.RedisSessionRepository;
@@ -96,6 +96,7 @@ public final class WebServer implements AutoCloseable {
   private final Telemetry givenTelemetry;
   private final String blobStoreUrl;
   private final String photoQueueName;
+  private final String photoQueueBroker;
   private final int maxPhotoBytes;
   private final long maxPhotoPixels;
 
@@ -135,6 +136,7 @@ public final class WebServer implements AutoCloseable {
     this.givenTelemetry = builder.telemetry;
     this.blobStoreUrl = builder.blobStoreUrl;
     this.photoQueueName = builder.photoQueueName;
+    this.photoQueueBroker = builder.photoQueueBroker;
     this.maxPhotoBytes = builder.maxPhotoBytes;
     this.maxPhotoPixels = builder.maxPhotoPixels;
   }
@@ -246,8 +248,8 @@ public final class WebServer implements AutoCloseable {
     }
     // the web server only enqueues edits and reads their state; workers take them. Opened on
     // first use: the server starts, and serves all but edits, while Redis is still coming up
-    photoQueue = new LazyJobQueue(photoQueueName,
-        () -> RedisStreamsJobQueue.builder().uri(redisUri).name(photoQueueName).build());
+    photoQueue = new LazyJobQueue(photoQueueName, () -> PhotoQueues.open(redisUri, photoQueueBroker, photoQueueName,
+        PhotoWorker.DEFAULT_LEASE_TIMEOUT, PhotoWorker.DEFAULT_MAX_ATTEMPTS, PhotoWorker.DEFAULT_BACKOFF));
     Telemetry metrics = telemetry;
     var context =
         PhotoService.context(
@@ -424,6 +426,7 @@ public final class WebServer implements AutoCloseable {
     private String blobStoreUrl =
         Path.of(System.getProperty("java.io.tmpdir"), "scalestack-blobs-" + System.getProperty("user.name")).toString();
     private String photoQueueName = PhotoWorker.DEFAULT_QUEUE;
+    private String photoQueueBroker;
     private int maxPhotoBytes = 16 * 1024 * 1024;
     private long maxPhotoPixels = 25_000_000;
 
@@ -679,6 +682,21 @@ public final class WebServer implements AutoCloseable {
         throw new IllegalArgumentException("photoQueue: '" + name + "' (expected: 1..64 characters of [A-Za-z0-9_-])");
       }
       this.photoQueueName = name;
+      return this;
+    }
+
+    /**
+     * Puts photo edits on RabbitMQ at {@code amqpUri} ({@code amqp://user:password@host:port}),
+     * their state in the session store's Redis, instead of on Redis Streams; the workers must be
+     * given the same broker.
+     */
+    public Builder photoQueueBroker(String amqpUri) {
+      Objects.requireNonNull(amqpUri, "photoQueueBroker");
+      if (!amqpUri.startsWith("amqp://") && !amqpUri.startsWith("amqps://")) {
+        throw new IllegalArgumentException("photoQueueBroker: '" + Redact.uri(amqpUri)
+            + "' (expected: amqp://user:password@host:port)");
+      }
+      this.photoQueueBroker = amqpUri;
       return this;
     }
 

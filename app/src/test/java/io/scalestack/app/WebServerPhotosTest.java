@@ -53,19 +53,35 @@ class WebServerPhotosTest {
   private WebServer web;
   private PhotoWorker worker;
 
+  /** The RabbitMQ broker of the queue, or null for Redis Streams. */
+  String broker() {
+    return null;
+  }
+
   @BeforeEach
   void start() {
-    web = WebServer.builder().memberName("web-1").jdbcUrl(postgres.jdbcUrl()).dbUser(postgres.user())
-        .dbPassword(postgres.password()).redisUri(redis.uri()).poolSize(4).bcryptCost(4)
-        .blobDirectory(blobs).photoQueue(queue).photoLimits(MAX_PHOTO_BYTES, 4_000_000).build().start();
-    worker = PhotoWorker.builder().memberName("worker-1").redisUri(redis.uri()).queue(queue).blobDirectory(blobs)
-        .maxPixels(4_000_000).leaseTimeout(Duration.ofSeconds(2)).retries(3, Duration.ofMillis(50)).build().start();
+    String broker = broker();
+    WebServer.Builder webBuilder = WebServer.builder().memberName("web-1").jdbcUrl(postgres.jdbcUrl())
+        .dbUser(postgres.user()).dbPassword(postgres.password()).redisUri(redis.uri()).poolSize(4).bcryptCost(4)
+        .blobDirectory(blobs).photoQueue(queue).photoLimits(MAX_PHOTO_BYTES, 4_000_000);
+    PhotoWorker.Builder workerBuilder = PhotoWorker.builder().memberName("worker-1").redisUri(redis.uri()).queue(queue)
+        .blobDirectory(blobs).maxPixels(4_000_000).leaseTimeout(Duration.ofSeconds(2)).retries(3, Duration.ofMillis(50));
+    if (broker != null) {
+      webBuilder.photoQueueBroker(broker);
+      workerBuilder.broker(broker);
+    }
+    web = webBuilder.build().start();
+    worker = workerBuilder.build().start();
   }
 
   @AfterEach
   void stop() {
-    worker.close();
-    web.close();
+    if (worker != null) {
+      worker.close();
+    }
+    if (web != null) {
+      web.close();
+    }
   }
 
   private String logIn() {

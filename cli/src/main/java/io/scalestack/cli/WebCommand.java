@@ -114,6 +114,11 @@ final class WebCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) { // a flag out of range, named with what it expects
       throw new BadInputException(e.getMessage(), e);
     }
+    // RabbitMQ for photo edits, when configured: through the environment, as its URI holds a password
+    String broker = System.getenv("SCALESTACK_QUEUE_BROKER");
+    if (broker != null && !broker.isEmpty()) {
+      builder.photoQueueBroker(broker);
+    }
     String adminToken = System.getenv("SCALESTACK_ADMIN_TOKEN"); // from the control plane, for failovers
     if (adminToken != null && !adminToken.isEmpty()) {
       builder.adminToken(adminToken);

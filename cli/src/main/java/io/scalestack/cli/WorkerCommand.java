@@ -58,6 +58,11 @@ final class WorkerCommand implements Callable<Integer> {
           .leaseTimeout(Duration.ofMillis(leaseTimeoutMillis))
           .stopTimeout(Duration.ofMillis(stopTimeoutMillis))
           .telemetry(Telemetry.forMember(name));
+      // RabbitMQ, when configured: through the environment, as its URI holds a password
+      String broker = System.getenv("SCALESTACK_QUEUE_BROKER");
+      if (broker != null && !broker.isEmpty()) {
+        builder.broker(broker);
+      }
     } catch (IllegalArgumentException e) { // a flag out of range, named with what it expects
       throw new BadInputException(e.getMessage(), e);
     }

@@ -127,7 +127,8 @@ public final class ConfigLoader {
             queueName,
             workerSection.millis("leaseTimeoutMillis", 6_000, 300, 3_600_000),
             workerSection.millis("stopTimeoutMillis", 30_000, 0, 3_600_000),
-            blobsUrl(workerSection));
+            blobsUrl(workerSection),
+            broker(workerSection));
     workerSection.finish();
 
     YamlSection session = top.section("session");
@@ -209,6 +210,15 @@ public final class ConfigLoader {
     } catch (YamlEngineException e) {
       throw new ConfigException(source, 0, "", "not valid YAML: " + e.getMessage() + " (expected: YAML key: value lines)");
     }
+  }
+
+  private static String broker(YamlSection section) {
+    String uri = section.string("broker", "");
+    if (!uri.isEmpty() && !uri.startsWith("amqp://") && !uri.startsWith("amqps://")) {
+      throw section.error("broker", uri.replaceAll("//[^@/]*@", "//***@"),
+          "empty (Redis Streams on the session store's Redis) or amqp://user:password@host:port (RabbitMQ)");
+    }
+    return uri;
   }
 
   private static String blobsUrl(YamlSection section) {

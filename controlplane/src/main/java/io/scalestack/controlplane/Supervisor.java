@@ -618,8 +618,19 @@ public final class Supervisor implements AutoCloseable {
       }
     };
     return register(member(name, "web", address(listen),
-        javaStarter(name, config.web().heapMegabytes(), args, Map.of("SCALESTACK_ADMIN_TOKEN", adminToken)),
+        javaStarter(name, config.web().heapMegabytes(), args, withQueueBroker(Map.of("SCALESTACK_ADMIN_TOKEN", adminToken))),
         httpReadiness(listen, "/health"), hooks));
+  }
+
+  /** The RabbitMQ broker for photo edits, when configured: through the environment, its URI holds a password. */
+  private Map<String, String> queueBrokerEnvironment() {
+    return config.workers().broker().isEmpty() ? Map.of() : Map.of("SCALESTACK_QUEUE_BROKER", config.workers().broker());
+  }
+
+  private Map<String, String> withQueueBroker(Map<String, String> environment) {
+    Map<String, String> all = new java.util.HashMap<>(environment);
+    all.putAll(queueBrokerEnvironment());
+    return all;
   }
 
   /** Where web servers and workers keep photos' bytes: the configured URL, or {@code <home>/blobs}. */
@@ -645,7 +656,7 @@ public final class Supervisor implements AutoCloseable {
     // a stopped worker finishes its job first: TERM, then KILL only after its stop timeout
     Duration grace = pool.stopTimeout().plusSeconds(5);
     return register(member(name, "worker", address(listen),
-        javaStarter(name, pool.heapMegabytes(), args, Map.of(), grace),
+        javaStarter(name, pool.heapMegabytes(), args, queueBrokerEnvironment(), grace),
         httpReadiness(listen, "/health"), new ManagedMember.Hooks() {}));
   }
 

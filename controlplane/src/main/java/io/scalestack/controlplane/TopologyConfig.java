@@ -67,9 +67,11 @@ public record TopologyConfig(
    * renewing its lease for {@code leaseTimeout} is taken by another; a stopped worker may finish
    * its job for {@code stopTimeout}. Photos' bytes are in {@code blobs}, shared with the web
    * servers: a directory or {@code s3://bucket?region=…} URL, or empty for {@code <home>/blobs}.
+   * The queue is Redis Streams on the session store's Redis, or RabbitMQ at {@code broker} (an
+   * {@code amqp://} URI, a broker scalestack does not run) when that is not empty.
    */
   public record WorkerPool(int size, int maxSize, String firstAddress, int port, int heapMegabytes, String queue,
-      Duration leaseTimeout, Duration stopTimeout, String blobs) {
+      Duration leaseTimeout, Duration stopTimeout, String blobs, String broker) {
 
     /** The address of the {@code index}-th worker (1-based): 127.0.1.51, 127.0.1.52, … */
     public InetSocketAddress address(int index) {

@@ -1,5 +1,6 @@
 package io.scalestack.queue;
 
+import io.scalestack.engines.testing.RabbitMqAvailability;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;

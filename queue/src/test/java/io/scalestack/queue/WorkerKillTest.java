@@ -1,5 +1,6 @@
 package io.scalestack.queue;
 
+import io.scalestack.engines.testing.RabbitMqAvailability;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

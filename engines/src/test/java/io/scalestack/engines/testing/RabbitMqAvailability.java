@@ -1,4 +1,4 @@
-package io.scalestack.queue;
+package io.scalestack.engines.testing;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -12,15 +12,15 @@ import org.junit.jupiter.api.Assumptions;
  * or fails it when services are required ({@code -Dscalestack.requireServices=true} or {@code
  * SCALESTACK_REQUIRE_SERVICES=true}, as in CI). Stateless, thread-safe.
  */
-final class RabbitMqAvailability {
+public final class RabbitMqAvailability {
 
-  static final String HOST = "127.0.0.1";
-  static final int PORT = 5672;
-  static final String URI = "amqp://guest:guest@" + HOST + ":" + PORT;
+  public static final String HOST = "127.0.0.1";
+  public static final int PORT = 5672;
+  public static final String URI = "amqp://guest:guest@" + HOST + ":" + PORT;
 
   private RabbitMqAvailability() {}
 
-  static void assumeRunning() {
+  public static void assumeRunning() {
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress(HOST, PORT), 2_000);
     } catch (IOException e) {
