@@ -580,8 +580,20 @@ class WebServerTest {
 
     assertThat(page.status()).isEqualTo(200);
     assertThat(page.header("Content-Type")).startsWith("text/html");
-    assertThat(page.body()).contains("id=\"signup\"", "id=\"login\"", "id=\"profile\"", "id=\"logout\"", "src=\"/app.js\"",
+    assertThat(page.body()).contains("id=\"signup\"", "id=\"login\"", "id=\"profile\"", "id=\"logout\"",
         "id=\"upload\"", "id=\"edit\"", "id=\"jobs\"");
+    assertThat(page.header("Cache-Control")).isEqualTo("no-cache");
+    // the page names the script by its fingerprint: immutable, cacheable for a year by anyone
+    java.util.regex.Matcher src = java.util.regex.Pattern.compile("src=\"(/static/app\\.[0-9a-f]{10}\\.js)\"")
+        .matcher(page.body());
+    assertThat(src.find()).as(page.body()).isTrue();
+    Reply fingerprinted = http.get(a, src.group(1));
+    assertThat(fingerprinted.status()).isEqualTo(200);
+    assertThat(fingerprinted.header("Cache-Control")).isEqualTo("public, max-age=31536000, immutable");
+    assertThat(fingerprinted.body()).isEqualTo(script.body());
+    assertThat(http.send(java.net.http.HttpRequest.newBuilder(HttpTestClient.uri(a, src.group(1)))
+        .header("If-None-Match", fingerprinted.header("ETag")).build()).status()).isEqualTo(304);
+    assertThat(http.get(a, "/static/app.0000000000.js").status()).isEqualTo(404);
     assertThat(script.status()).isEqualTo(200);
     assertThat(script.header("Content-Type")).startsWith("text/javascript");
     assertThat(script.body()).contains("'/api/signup'", "'/api/login'", "'/api/me'", "'/api/logout'");

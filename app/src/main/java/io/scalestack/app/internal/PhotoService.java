@@ -8,6 +8,7 @@ import io.scalestack.data.SnowflakeIds;
 import io.scalestack.session.SessionRepository;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
+import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -109,8 +110,15 @@ public final class PhotoService {
     }
 
     // "" is the context root exactly (Servlet 6.0 section 12.2); "/" catches everything else.
-    add(context, "", new Servlets.StaticFile("/io/scalestack/app/static/index.html", "text/html; charset=utf-8"));
-    add(context, "/app.js", new Servlets.StaticFile("/io/scalestack/app/static/app.js", "text/javascript; charset=utf-8"));
+    // The script under a fingerprinted name (immutable, for browsers and the CDN edge), the page
+    // naming it revalidated on every use; /app.js stays for scripts and people who type it.
+    byte[] script = Servlets.resource("/io/scalestack/app/static/app.js");
+    String scriptPath = "/static/" + Servlets.fingerprinted("app.js", script);
+    byte[] page = new String(Servlets.resource("/io/scalestack/app/static/index.html"), StandardCharsets.UTF_8)
+        .replace("src=\"/app.js\"", "src=\"" + scriptPath + "\"").getBytes(StandardCharsets.UTF_8);
+    add(context, "", new Servlets.StaticFile(page, "text/html; charset=utf-8", false));
+    add(context, "/app.js", new Servlets.StaticFile(script, "text/javascript; charset=utf-8", false));
+    add(context, scriptPath, new Servlets.StaticFile(script, "text/javascript; charset=utf-8", true));
     add(context, "/", new Servlets.NotFound(ROUTES, settings.maxRequestBodyBytes()));
     return context;
   }

@@ -103,29 +103,72 @@ final class Servlets {
     }
   }
 
-  /** One classpath file, read once at startup, served as is. Immutable, thread-safe. */
+  /** The bytes of a classpath resource. */
+  static byte[] resource(String resource) {
+    try (InputStream in = Servlets.class.getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new IllegalStateException("resource: '" + resource + "' (expected: on the classpath)");
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read resource " + resource, e);
+    }
+  }
+
+  /**
+   * The name a static asset is served under: {@code app.js} becomes {@code app.<first 10 hex
+   * digits of the SHA-256 of its bytes>.js}. A new version gets a new name, so the old one may be
+   * cached for ever by browsers and the CDN edge, and the page that names it (never cached
+   * without revalidation) switches to the new one at once.
+   */
+  static String fingerprinted(String name, byte[] content) {
+    int dot = name.lastIndexOf('.');
+    return name.substring(0, dot) + "." + digest(content) + name.substring(dot);
+  }
+
+  /** The first 10 hex digits of the SHA-256 of {@code content}. */
+  private static String digest(byte[] content) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(content), 0, 5);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256: missing (expected: in every JDK)", e);
+    }
+  }
+
+  /**
+   * One file, read once at startup, served as is: {@code no-cache} (a page, or an asset under its
+   * plain name: stored, but revalidated before each use) or {@code immutable} (an asset under its
+   * fingerprinted name: public, a year, never revalidated — RFC 8246). Both carry a strong ETag
+   * and answer a matching {@code If-None-Match} with 304. Immutable, thread-safe.
+   */
   static final class StaticFile extends HttpServlet {
     private static final long serialVersionUID = 1L;
 
     private final byte[] content;
     private final String contentType;
+    private final boolean immutable;
+    private final String etag;
 
     StaticFile(String resource, String contentType) {
-      try (InputStream in = Servlets.class.getResourceAsStream(resource)) {
-        if (in == null) {
-          throw new IllegalStateException("resource: '" + resource + "' (expected: on the classpath)");
-        }
-        this.content = in.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read resource " + resource, e);
-      }
+      this(resource(resource), contentType, false);
+    }
+
+    StaticFile(byte[] content, String contentType, boolean immutable) {
+      this.content = content;
       this.contentType = contentType;
+      this.immutable = immutable;
+      this.etag = "\"" + digest(content) + "\"";
     }
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response)
         throws IOException {
-      response.setHeader("Cache-Control", "no-cache");
+      response.setHeader("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+      response.setHeader("ETag", etag);
+      if (etag.equals(request.getHeader("If-None-Match"))) {
+        response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+        return;
+      }
       // The page talks only to this origin; nothing may frame it or pull in other code.
       response.setHeader(
           "Content-Security-Policy",
