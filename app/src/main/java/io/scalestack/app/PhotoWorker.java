@@ -1,5 +1,6 @@
 package io.scalestack.app;
 
+import io.scalestack.app.internal.Closing;
 import io.scalestack.app.internal.JettyServers;
 import io.scalestack.app.internal.PhotoQueues;
 import io.scalestack.app.internal.Redact;
@@ -185,29 +186,13 @@ public final class PhotoWorker implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-    if (server != null) {
-      try {
-        server.stop();
-      } catch (Exception e) {
-        log.warn("{}: stopping Jetty failed", memberName, e);
-      }
-    }
-    closeLogged("the Redis health probe", redisProbe);
-    closeLogged("the queue", queue);
-    closeLogged("the blob store", blobs);
-    closeLogged("the telemetry", ownedTelemetry);
+    Closing.stop(log, memberName, server);
+    Closing.close(log, memberName, "the Redis health probe", redisProbe);
+    Closing.close(log, memberName, "the queue", queue);
+    Closing.close(log, memberName, "the blob store", blobs);
+    Closing.close(log, memberName, "the telemetry", ownedTelemetry);
   }
 
-  private void closeLogged(String what, AutoCloseable closeable) {
-    if (closeable == null) {
-      return;
-    }
-    try {
-      closeable.close();
-    } catch (Exception e) {
-      log.warn("{}: closing {} failed", memberName, what, e);
-    }
-  }
 
   /** Validating builder of a {@link PhotoWorker}; each setter checks its argument at once. Not thread-safe. */
   public static final class Builder {

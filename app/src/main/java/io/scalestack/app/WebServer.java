@@ -7,6 +7,7 @@ import io.scalestack.app.internal.Database;
 import io.scalestack.app.internal.ShardedDatabase;
 import io.scalestack.data.ShardFunction;
 import io.scalestack.data.SnowflakeIds;
+import io.scalestack.app.internal.Closing;
 import io.scalestack.app.internal.JettyServers;
 import io.scalestack.app.internal.LazyJobQueue;
 import io.scalestack.app.internal.PhotoQueues;
@@ -346,31 +347,15 @@ public final class WebServer implements AutoCloseable {
 
   /** Closes whatever was opened, in reverse order; each failure is logged, none stops the rest. */
   private void release() {
-    if (server != null) {
-      try {
-        server.stop();
-      } catch (Exception e) {
-        log.warn("{}: stopping Jetty failed", memberName, e);
-      }
-    }
-    closeLogged("the Redis health probe", redisProbe);
-    closeLogged("the photo queue", photoQueue);
-    closeLogged("the blob store", blobs);
-    closeLogged("the session repository", sessions);
-    closeLogged("the database pools", database);
-    closeLogged("the telemetry", ownedTelemetry);
+    Closing.stop(log, memberName, server);
+    Closing.close(log, memberName, "the Redis health probe", redisProbe);
+    Closing.close(log, memberName, "the photo queue", photoQueue);
+    Closing.close(log, memberName, "the blob store", blobs);
+    Closing.close(log, memberName, "the session repository", sessions);
+    Closing.close(log, memberName, "the database pools", database);
+    Closing.close(log, memberName, "the telemetry", ownedTelemetry);
   }
 
-  private void closeLogged(String what, AutoCloseable closeable) {
-    if (closeable == null) {
-      return;
-    }
-    try {
-      closeable.close();
-    } catch (Exception e) {
-      log.warn("{}: closing {} failed", memberName, what, e);
-    }
-  }
 
   private IllegalStateException failure(String what, Exception cause) {
     Throwable root = cause;

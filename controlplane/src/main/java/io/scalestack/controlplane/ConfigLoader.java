@@ -81,47 +81,28 @@ public final class ConfigLoader {
     lb.finish();
 
     YamlSection web = top.section("web");
-    int size = web.integer("size", 3, 1, 64);
-    int maxSize = web.integer("maxSize", Math.max(8, size), 1, 64);
-    if (maxSize < size) {
-      throw web.error("maxSize", String.valueOf(maxSize), ">= web.size (" + size + ")");
-    }
-    String firstAddress = web.ipv4("firstAddress", "127.0.1.11");
-    int lastOctet = Integer.parseInt(firstAddress.substring(firstAddress.lastIndexOf('.') + 1));
-    if (lastOctet + maxSize - 1 > 254) {
-      throw web.error("firstAddress", firstAddress, "room for web.maxSize (" + maxSize + ") consecutive addresses below .255");
-    }
+    PoolRange webRange = poolRange(web, "web", 3, 1, "127.0.1.11");
     TopologyConfig.WebPool pool =
         new TopologyConfig.WebPool(
-            size,
-            maxSize,
-            firstAddress,
+            webRange.size(),
+            webRange.maxSize(),
+            webRange.firstAddress(),
             web.integer("port", 8080, 1, 65535),
             web.integer("heapMegabytes", 256, 64, 65_536),
             web.integer("bcryptCost", 10, 4, 16));
     web.finish();
 
     YamlSection workerSection = top.section("workers");
-    int workerSize = workerSection.integer("size", 2, 0, 64);
-    int workerMax = workerSection.integer("maxSize", Math.max(8, workerSize), 1, 64);
-    if (workerMax < workerSize) {
-      throw workerSection.error("maxSize", String.valueOf(workerMax), ">= workers.size (" + workerSize + ")");
-    }
-    String workerFirst = workerSection.ipv4("firstAddress", "127.0.1.51");
-    int workerLastOctet = Integer.parseInt(workerFirst.substring(workerFirst.lastIndexOf('.') + 1));
-    if (workerLastOctet + workerMax - 1 > 254) {
-      throw workerSection.error("firstAddress", workerFirst,
-          "room for workers.maxSize (" + workerMax + ") consecutive addresses below .255");
-    }
+    PoolRange workerRange = poolRange(workerSection, "workers", 2, 0, "127.0.1.51");
     String queueName = workerSection.string("queue", "photo-edits");
     if (!queueName.matches("[A-Za-z0-9_-]{1,64}")) {
       throw workerSection.error("queue", queueName, "1..64 characters of [A-Za-z0-9_-]");
     }
     TopologyConfig.WorkerPool workers =
         new TopologyConfig.WorkerPool(
-            workerSize,
-            workerMax,
-            workerFirst,
+            workerRange.size(),
+            workerRange.maxSize(),
+            workerRange.firstAddress(),
             workerSection.integer("port", 8080, 1, 65535),
             workerSection.integer("heapMegabytes", 768, 128, 65_536),
             queueName,
@@ -210,6 +191,25 @@ public final class ConfigLoader {
     } catch (YamlEngineException e) {
       throw new ConfigException(source, 0, "", "not valid YAML: " + e.getMessage() + " (expected: YAML key: value lines)");
     }
+  }
+
+  /** A pool's size, largest size and first of its consecutive addresses. */
+  private record PoolRange(int size, int maxSize, String firstAddress) {}
+
+  private static PoolRange poolRange(YamlSection section, String name, int defaultSize, int minSize,
+      String defaultFirstAddress) {
+    int size = section.integer("size", defaultSize, minSize, 64);
+    int maxSize = section.integer("maxSize", Math.max(8, size), 1, 64);
+    if (maxSize < size) {
+      throw section.error("maxSize", String.valueOf(maxSize), ">= " + name + ".size (" + size + ")");
+    }
+    String firstAddress = section.ipv4("firstAddress", defaultFirstAddress);
+    int lastOctet = Integer.parseInt(firstAddress.substring(firstAddress.lastIndexOf('.') + 1));
+    if (lastOctet + maxSize - 1 > 254) {
+      throw section.error("firstAddress", firstAddress,
+          "room for " + name + ".maxSize (" + maxSize + ") consecutive addresses below .255");
+    }
+    return new PoolRange(size, maxSize, firstAddress);
   }
 
   private static String broker(YamlSection section) {

@@ -35,11 +35,15 @@ final class EditOps {
   static final double MAX_SIGMA = 50;
   static final double MAX_AMOUNT = 10;
 
-  /** One operation, and the size it turns {@code width × height} into. */
+  /** One operation, and the size it turns {@code width × height} into (the same, unless it says otherwise). */
   sealed interface Op {
-    int width(int width);
+    default int width(int width) {
+      return width;
+    }
 
-    int height(int height);
+    default int height(int height) {
+      return height;
+    }
 
     RgbImage apply(RgbImage image);
 
@@ -92,16 +96,6 @@ final class EditOps {
 
   record Sharpen(double sigma, double amount) implements Op {
     @Override
-    public int width(int width) {
-      return width;
-    }
-
-    @Override
-    public int height(int height) {
-      return height;
-    }
-
-    @Override
     public RgbImage apply(RgbImage image) {
       return image.sharpen(sigma, amount);
     }
@@ -113,16 +107,6 @@ final class EditOps {
   }
 
   record Blur(double sigma) implements Op {
-    @Override
-    public int width(int width) {
-      return width;
-    }
-
-    @Override
-    public int height(int height) {
-      return height;
-    }
-
     @Override
     public RgbImage apply(RgbImage image) {
       return image.gaussianBlur(sigma);
