@@ -4,8 +4,9 @@ package io.scalestack.imaging.internal;
  * The pixel loops behind {@code RgbImage}, on one plane ({@code byte[]} of unsigned samples, row
  * after row) at a time. Arguments are not checked here: {@code RgbImage} validates them.
  *
- * <p>The inner loops are written for C2's auto-vectorizer: stride 1, one element type per loop,
- * no branches, no calls but {@code Math.fma} (an intrinsic). Stateless and thread-safe.
+ * <p>The inner loops are written for C2's auto-vectorizer: stride 1, no branches, no calls but
+ * intrinsics ({@code Math.fma}, {@code min}, {@code max}, {@code System.arraycopy}); see {@link
+ * Gaussian} for the shapes it does and does not vectorize. Stateless and thread-safe.
  */
 public final class Filters {
 
@@ -71,32 +72,39 @@ public final class Filters {
    * in {@code float}.
    *
    * <p>Float rather than fixed point because of what the CPU does fastest: C2 turns {@code
-   * Math.fma} over {@code float[]} rows into packed FMA instructions, one per 16 samples, while a
-   * packed 32-bit integer multiply is slower and needs a separate add. A float's 24-bit mantissa
-   * keeps the sum exact to far below half a level, so rounding once at the end gives the correctly
-   * rounded result except within about 1e-5 of a tie.
+   * Math.fma} over {@code float[]} rows into packed FMA instructions, one per 16 samples (AVX-512),
+   * while a packed 32-bit integer multiply is slower and needs a separate add. A float's 24-bit
+   * mantissa keeps the sum exact to far below half a level, so rounding once at the end gives the
+   * correctly rounded result except within about 1e-5 of a tie.
    *
    * <h2>Loop shapes</h2>
    *
    * Every hot loop here has the one shape C2's auto-vectorizer (SuperWord) handles at full width
-   * whatever the radius: {@code out[x] = f(a[x], b[x], …, out[x])}, all arrays indexed by the
-   * same {@code x}. What it does not vectorize (JDK 21 to 25, measured on 4000-sample rows):
+   * whatever the radius: {@code out[x] = f(a[x], b[x], …, out[x])}, every array indexed by the
+   * same {@code x}, at most about 7 loads. What it does not vectorize well (JDK 25 C2 on AVX-512,
+   * 36 M samples, measured one loop at a time):
    *
    * <ul>
    *   <li>a {@code float} store and a load at an offset not known when compiling, {@code out[x] =
-   *       … p[x + d] …}: C2 cannot rule out {@code out == p} and then a dependence shorter than a
-   *       vector, so the loop stays scalar (about 10× slower);
-   *   <li>several loads of one array at constant offsets ({@code p[x + 5] + p[x + 7]}): after
-   *       unrolling, equal addresses of different iterations are merged and the packs break;
+   *       … p[x + d] …}: C2 cannot rule out {@code out == p} and so a dependence shorter than a
+   *       vector; the loop stays scalar (16 ms against 2.4 ms for two loads and an FMA). That was
+   *       the old horizontal pass: three quarters of the old blur's time;
+   *   <li>several loads of one array at constant offsets ({@code p[x + 5] + p[x + 7]}, 7–10 ms):
+   *       after unrolling, equal addresses of different iterations are merged and the packs break;
    *   <li>{@code (float) (b & 0xFF)} of a {@code byte}: the unsigned conversion is scalar, the
-   *       signed one is not (see {@link #toFloat});
-   *   <li>a loop with many loads that stores {@code byte}s: unrolled to 64 byte lanes it exceeds
-   *       C2's unrolling limit. Only short loops store bytes.
+   *       signed one is not (see {@link Filters#toFloat});
+   *   <li>loops with many loads (13, all taps at once: 60–75 ms), above all those that store
+   *       {@code byte}s: unrolled to 64 byte lanes they exceed C2's unrolling limit.
    * </ul>
    *
    * So the horizontal pass does not index one padded row at {@code x ± d}: each distance reads
-   * its own copy of the row, shifted by {@link System#arraycopy} (an intrinsic that moves a
-   * 16 KB row in well under 100 ns), and both passes become sums of whole rows.
+   * its own copy of the row, shifted by {@link System#arraycopy} (an intrinsic: a 16 KB row in
+   * about 50 ns), and both passes become sums of whole rows, two distances per sweep.
+   *
+   * <p>Where the time goes (12 MP RGB, sigma 2, one core, about 50 ms in all): the byte → float
+   * conversion 7–8 ms, the vertical pass 14, the shifted copies 14, the horizontal pass 13.5, the
+   * rounding 3–3.5, the result's allocation 1.5. Each pass is bound by loads (13 per sample, and
+   * 2 per sample and distance for the copies), not by arithmetic.
    *
    * <p>Immutable and thread-safe; each {@link #blur} call allocates its own row buffers.
    */
@@ -195,18 +203,10 @@ public final class Filters {
           shift(column, right[d], w, d);
         }
         symmetricSum(column, left, right, row);
-        int offset = y * w;
         if (Float.isNaN(amount)) {
-          // weights >= 0 summing to 1 (within float rounding): row is in 0..255, so no clamp
-          for (int x = 0; x < w; x++) {
-            dst[offset + x] = (byte) (int) (row[x] + 0.5f);
-          }
+          round(row, dst, y * w, w);
         } else {
-          for (int x = 0; x < w; x++) {
-            float o = centre[x];
-            float v = Math.fma(amount, o - row[x], o);
-            dst[offset + x] = (byte) (int) Math.min(255f, Math.max(0f, v) + 0.5f);
-          }
+          unsharp(centre, row, amount, dst, y * w, w);
         }
       }
     }
@@ -215,7 +215,7 @@ public final class Filters {
      * {@code out = weights[0]·centre + Σ weights[d]·(below[d] + above[d])}, element by element: the
      * kernel is symmetric, so one multiplication for the two rows at distance d.
      */
-    private void symmetricSum(float[] centre, float[][] below, float[][] above, float[] out) {
+    void symmetricSum(float[] centre, float[][] below, float[][] above, float[] out) {
       int w = out.length;
       float[] k = weights;
       float k0 = k[0];
@@ -256,6 +256,24 @@ public final class Filters {
           out[x] = Math.fma(k1, b1[x] + a1[x], out[x]);
         }
       }
+    }
+  }
+
+  /** {@code dst[offset + x] = round(row[x])}: a blurred row, whose samples are in 0..255. */
+  static void round(float[] row, byte[] dst, int offset, int w) {
+    // weights >= 0 summing to 1 (within float rounding): no clamp needed, and (int) truncates
+    // a non-negative value, so + 0.5 rounds half up
+    for (int x = 0; x < w; x++) {
+      dst[offset + x] = (byte) (int) (row[x] + 0.5f);
+    }
+  }
+
+  /** The unsharp mask {@code original + amount × (original − blurred)}, rounded and clamped. */
+  static void unsharp(float[] original, float[] blurred, float amount, byte[] dst, int offset, int w) {
+    for (int x = 0; x < w; x++) {
+      float o = original[x];
+      float v = Math.fma(amount, o - blurred[x], o);
+      dst[offset + x] = (byte) (int) Math.min(255f, Math.max(0f, v) + 0.5f);
     }
   }
 
