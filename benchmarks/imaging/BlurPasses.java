@@ -74,13 +74,15 @@ public class BlurPasses {
     float[][] below = new float[r + 1][];
     float[][] above = new float[r + 1][];
     float[] column = new float[w];
+    int piece = Math.min(w, Filters.Gaussian.PIECE);
     float[][] left = new float[r + 1][];
     float[][] right = new float[r + 1][];
     for (int d = 1; d <= r; d++) {
-      left[d] = new float[w];
-      right[d] = new float[w];
+      left[d] = new float[piece];
+      right[d] = new float[piece];
     }
-    float[] row = new float[w];
+    float[] middle = new float[piece];
+    float[] row = new float[piece];
     int next = 0;
     for (int y = 0; y < h; y++) {
       long t0 = System.nanoTime();
@@ -92,22 +94,31 @@ public class BlurPasses {
         above[d] = ring[Math.min(y + d, h - 1) % ringSize];
       }
       long t1 = System.nanoTime();
-      kernel.symmetricSum(ring[y % ringSize], below, above, column);
+      kernel.symmetricSum(ring[y % ringSize], below, above, column, w);
       long t2 = System.nanoTime();
-      for (int d = 1; d <= r; d++) {
-        Filters.shift(column, left[d], w, -d);
-        Filters.shift(column, right[d], w, d);
-      }
-      long t3 = System.nanoTime();
-      kernel.symmetricSum(column, left, right, row);
-      long t4 = System.nanoTime();
-      Filters.round(row, dst, y * w, w);
-      long t5 = System.nanoTime();
       passes[1] += t1 - t0;
       passes[2] += t2 - t1;
-      passes[3] += t3 - t2;
-      passes[4] += t4 - t3;
-      passes[5] += t5 - t4;
+      for (int x0 = 0; x0 < w; x0 += piece) {
+        int n = Math.min(piece, w - x0);
+        long s0 = System.nanoTime();
+        for (int d = 1; d <= r; d++) {
+          Filters.shift(column, w, x0 - d, left[d], n);
+          Filters.shift(column, w, x0 + d, right[d], n);
+        }
+        float[] centre = column;
+        if (n != w) {
+          System.arraycopy(column, x0, middle, 0, n);
+          centre = middle;
+        }
+        long s1 = System.nanoTime();
+        kernel.symmetricSum(centre, left, right, row, n);
+        long s2 = System.nanoTime();
+        Filters.round(row, dst, y * w + x0, n);
+        long s3 = System.nanoTime();
+        passes[3] += s1 - s0;
+        passes[4] += s2 - s1;
+        passes[5] += s3 - s2;
+      }
     }
   }
 }

@@ -22,13 +22,15 @@ class FiltersTest {
   }
 
   @Test
-  void shiftClampsToTheEdgeSampleForAnyDistance() {
+  void shiftClampsToTheEdgeSamplesFromAnyStart() {
     float[] from = {10, 20, 30, 40};
-    for (int by = -6; by <= 6; by++) {
-      float[] to = new float[4];
-      Filters.shift(from, to, 4, by);
-      for (int x = 0; x < 4; x++) {
-        assertThat(to[x]).as("by %d, x %d", by, x).isEqualTo(from[Math.min(Math.max(x + by, 0), 3)]);
+    for (int n = 1; n <= 6; n++) {
+      for (int start = -8; start <= 8; start++) {
+        float[] to = new float[n];
+        Filters.shift(from, 4, start, to, n);
+        for (int i = 0; i < n; i++) {
+          assertThat(to[i]).as("start %d, n %d, i %d", start, n, i).isEqualTo(from[Math.min(Math.max(start + i, 0), 3)]);
+        }
       }
     }
   }
