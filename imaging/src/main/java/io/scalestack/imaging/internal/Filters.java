@@ -103,8 +103,10 @@ public final class Filters {
    *
    * <p>Where the time goes (12 MP RGB, sigma 2, one core, about 50 ms in all): the byte → float
    * conversion 7–8 ms, the vertical pass 14, the shifted copies 14, the horizontal pass 13.5, the
-   * rounding 3–3.5, the result's allocation 1.5. Each pass is bound by loads (13 per sample, and
-   * 2 per sample and distance for the copies), not by arithmetic.
+   * rounding 3–3.5, the result's allocation 1.5 ({@code benchmarks/imaging/BlurPasses.java}).
+   * Each pass is bound by moving data between the core and its caches (13 rows read per sample in
+   * each pass, a read and a write per sample and distance for the copies), not by arithmetic:
+   * AVX2's half-width vectors ({@code -XX:MaxVectorSize=32}) are only 8 % slower.
    *
    * <p>Immutable and thread-safe; each {@link #blur} call allocates its own row buffers.
    */
@@ -192,7 +194,7 @@ public final class Filters {
         left[d] = new float[piece];
         right[d] = new float[piece];
       }
-      float[] middle = new float[piece]; // column or the original row from x0, if x0 > 0
+      float[] middle = new float[piece]; // a window of column or of the original row, see window()
       float[] row = new float[piece]; // the blurred row from x0, before rounding
       int next = 0; // the next source row to convert
       for (int y = 0; y < h; y++) {
@@ -213,18 +215,18 @@ public final class Filters {
             shift(column, w, x0 - d, left[d], n);
             shift(column, w, x0 + d, right[d], n);
           }
-          symmetricSum(piece(column, w, x0, middle, n), left, right, row, n);
+          symmetricSum(window(column, w, x0, middle, n), left, right, row, n);
           if (Float.isNaN(amount)) {
             round(row, dst, y * w + x0, n);
           } else {
-            unsharp(piece(centre, w, x0, middle, n), row, amount, dst, y * w + x0, n);
+            unsharp(window(centre, w, x0, middle, n), row, amount, dst, y * w + x0, n);
           }
         }
       }
     }
 
     // samples x0..x0 + n of a row: the row itself when that is all of it, else copied into buffer
-    private static float[] piece(float[] row, int w, int x0, float[] buffer, int n) {
+    private static float[] window(float[] row, int w, int x0, float[] buffer, int n) {
       if (x0 == 0 && n == w) {
         return row;
       }
@@ -234,8 +236,8 @@ public final class Filters {
 
     /**
      * {@code out = weights[0]·centre + Σ weights[d]·(below[d] + above[d])}, element by element for
-     * the first {@code n}: the
-     * kernel is symmetric, so one multiplication for the two rows at distance d.
+     * the first {@code w}: the kernel is symmetric, so one multiplication for the two rows at
+     * distance d.
      */
     void symmetricSum(float[] centre, float[][] below, float[][] above, float[] out, int w) {
       float[] k = weights;
@@ -315,7 +317,7 @@ public final class Filters {
 
   /**
    * The unsigned samples {@code src[offset..offset + w)} as floats. C2 vectorizes the signed
-   * conversion {@code (float) b} but not {@code (float) (b & 0xFF)} (about 4× slower over 36 M
+   * conversion {@code (float) b} but not {@code (float) (b & 0xFF)} (about 3× slower over 36 M
    * samples); the signed value {@code s} is {@code u − 256} for {@code u >= 128}, and on integers
    * {@code max(−1, min(0, s))} is −1 exactly there, so {@code u = s − 256·max(−1, min(0, s))}
    * (min and max vectorize too).
