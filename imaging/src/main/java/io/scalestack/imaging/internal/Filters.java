@@ -180,58 +180,96 @@ public final class Filters {
 
     // amount NaN: blur; else unsharp mask with that amount
     private void sweep(byte[] src, byte[] dst, int w, int h, float amount) {
-      int r = radius;
-      int ringSize = Math.min(2 * r + 1, h);
-      float[][] ring = new float[ringSize][w];
-      // below[d] and above[d]: the rows at distance d (1..r) of the current one, for each pass
-      float[][] below = new float[r + 1][];
-      float[][] above = new float[r + 1][];
-      float[] column = new float[w]; // the vertical pass's result for one row
-      int piece = Math.min(w, PIECE);
-      float[][] left = new float[r + 1][]; // left[d][i] = column[max(x0 + i - d, 0)]
-      float[][] right = new float[r + 1][]; // right[d][i] = column[min(x0 + i + d, w - 1)]
-      for (int d = 1; d <= r; d++) {
-        left[d] = new float[piece];
-        right[d] = new float[piece];
-      }
-      float[] middle = new float[piece]; // a window of column or of the original row, see window()
-      float[] row = new float[piece]; // the blurred row from x0, before rounding
-      int next = 0; // the next source row to convert
+      Sweep sweep = new Sweep(this, src, dst, w, h, amount);
       for (int y = 0; y < h; y++) {
-        int last = Math.min(y + r, h - 1);
-        while (next <= last) {
+        sweep.row(y);
+      }
+    }
+
+    /**
+     * One sweep down one plane: its row buffers, and the work for one output row as a method of
+     * its own. Called once a row rather than looping inside one long method, it is compiled with a
+     * complete profile while the first plane is filtered; as one method with the loop, the JIT's
+     * on-stack replacement compiled it early, hit a loop check it had not seen and recompiled it,
+     * twice, stretching the warm-up over the next two images.
+     */
+    private static final class Sweep {
+      private final Gaussian kernel;
+      private final byte[] src;
+      private final byte[] dst;
+      private final int w;
+      private final int h;
+      private final float amount; // NaN: blur
+      private final float[][] ring; // the source rows y - radius..y + radius as floats
+      // below[d] and above[d]: the rows at distance d (1..r) of the current one, for each pass
+      private final float[][] below;
+      private final float[][] above;
+      private final float[] column; // the vertical pass's result for one row
+      private final int piece;
+      private final float[][] left; // left[d][i] = column[max(x0 + i - d, 0)]
+      private final float[][] right; // right[d][i] = column[min(x0 + i + d, w - 1)]
+      private final float[] middle; // a window of column or of the original row, see window()
+      private final float[] blurred; // the blurred row from x0, before rounding
+      private int next; // the next source row to convert
+
+      Sweep(Gaussian kernel, byte[] src, byte[] dst, int w, int h, float amount) {
+        int r = kernel.radius;
+        this.kernel = kernel;
+        this.src = src;
+        this.dst = dst;
+        this.w = w;
+        this.h = h;
+        this.amount = amount;
+        ring = new float[Math.min(2 * r + 1, h)][w];
+        below = new float[r + 1][];
+        above = new float[r + 1][];
+        column = new float[w];
+        piece = Math.min(w, PIECE);
+        left = new float[r + 1][];
+        right = new float[r + 1][];
+        for (int d = 1; d <= r; d++) {
+          left[d] = new float[piece];
+          right[d] = new float[piece];
+        }
+        middle = new float[piece];
+        blurred = new float[piece];
+      }
+
+      void row(int y) {
+        int r = kernel.radius;
+        int ringSize = ring.length;
+        for (int last = Math.min(y + r, h - 1); next <= last; next++) {
           toFloat(src, next * w, ring[next % ringSize], w);
-          next++;
         }
         for (int d = 1; d <= r; d++) { // edges clamped: rows beyond the plane repeat the first or last
           below[d] = ring[Math.max(y - d, 0) % ringSize];
           above[d] = ring[Math.min(y + d, h - 1) % ringSize];
         }
         float[] centre = ring[y % ringSize];
-        symmetricSum(centre, below, above, column, w);
+        kernel.symmetricSum(centre, below, above, column, w);
         for (int x0 = 0; x0 < w; x0 += piece) {
           int n = Math.min(piece, w - x0);
           for (int d = 1; d <= r; d++) {
             shift(column, w, x0 - d, left[d], n);
             shift(column, w, x0 + d, right[d], n);
           }
-          symmetricSum(window(column, w, x0, middle, n), left, right, row, n);
+          kernel.symmetricSum(window(column, x0, n), left, right, blurred, n);
           if (Float.isNaN(amount)) {
-            round(row, dst, y * w + x0, n);
+            round(blurred, dst, y * w + x0, n);
           } else {
-            unsharp(window(centre, w, x0, middle, n), row, amount, dst, y * w + x0, n);
+            unsharp(window(centre, x0, n), blurred, amount, dst, y * w + x0, n);
           }
         }
       }
-    }
 
-    // samples x0..x0 + n of a row: the row itself when that is all of it, else copied into buffer
-    private static float[] window(float[] row, int w, int x0, float[] buffer, int n) {
-      if (x0 == 0 && n == w) {
-        return row;
+      // samples x0..x0 + n of a row: the row itself when that is all of it, else a copy in middle
+      private float[] window(float[] row, int x0, int n) {
+        if (x0 == 0 && n == w) {
+          return row;
+        }
+        System.arraycopy(row, x0, middle, 0, n);
+        return middle;
       }
-      System.arraycopy(row, x0, buffer, 0, n);
-      return buffer;
     }
 
     /**
