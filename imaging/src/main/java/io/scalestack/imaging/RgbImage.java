@@ -168,7 +168,7 @@ public final class RgbImage {
 
   /**
    * This image blurred with a Gaussian of standard deviation {@code sigma} pixels: two passes of a
-   * normalized 1-D kernel of radius {@code ceil(3 sigma)} (horizontal, then vertical), edges
+   * normalized 1-D kernel of radius {@code ceil(3 sigma)} (vertical, then horizontal), edges
    * clamped, in {@code float} with one rounding at the end (equal to the exactly computed and
    * rounded result but for samples within about 1e-5 of a half level, which may differ by 1).
    *

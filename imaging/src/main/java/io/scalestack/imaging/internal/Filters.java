@@ -4,8 +4,9 @@ package io.scalestack.imaging.internal;
  * The pixel loops behind {@code RgbImage}, on one plane ({@code byte[]} of unsigned samples, row
  * after row) at a time. Arguments are not checked here: {@code RgbImage} validates them.
  *
- * <p>The inner loops are written for C2's auto-vectorizer: stride 1, one element type per loop,
- * no branches, no calls but {@code Math.fma} (an intrinsic). Stateless and thread-safe.
+ * <p>The inner loops are written for C2's auto-vectorizer: stride 1, no branches, no calls but
+ * intrinsics ({@code Math.fma}, {@code min}, {@code max}, {@code System.arraycopy}); see {@link
+ * Gaussian} for the shapes it does and does not vectorize. Stateless and thread-safe.
  */
 public final class Filters {
 
@@ -71,15 +72,53 @@ public final class Filters {
    * in {@code float}.
    *
    * <p>Float rather than fixed point because of what the CPU does fastest: C2 turns {@code
-   * Math.fma} over {@code float[]} rows into packed FMA instructions, one per 16 samples, while a
-   * packed 32-bit integer multiply is slower and needs a separate add (12 MP, sigma 2, one core:
-   * 171 ms in 16/15-bit fixed point, 152 ms in float, 122 ms with two distances per sweep). A
+   * Math.fma} over {@code float[]} rows into packed FMA instructions, one per 16 samples (AVX-512),
+   * while a packed 32-bit integer multiply is slower and needs a separate add (the earlier,
+   * horizontal-first version of this blur: 171 ms in 16/15-bit fixed point, 152 ms in float). A
    * float's 24-bit mantissa keeps the sum exact to far below half a level, so rounding once at the
    * end gives the correctly rounded result except within about 1e-5 of a tie.
+   *
+   * <h2>Loop shapes</h2>
+   *
+   * Every hot loop here has the one shape C2's auto-vectorizer (SuperWord) handles at full width
+   * whatever the radius: {@code out[x] = f(a[x], b[x], …, out[x])}, every array indexed by the
+   * same {@code x}, at most about 7 loads. What it does not vectorize well (JDK 25 C2 on AVX-512,
+   * 36 M samples, measured one loop at a time):
+   *
+   * <ul>
+   *   <li>a {@code float} store and a load at an offset not known when compiling, {@code out[x] =
+   *       … p[x + d] …}: C2 cannot rule out {@code out == p} and so a dependence shorter than a
+   *       vector; the loop stays scalar (16 ms against 2.4 ms for two loads and an FMA). That was
+   *       the old horizontal pass: three quarters of the old blur's time;
+   *   <li>several loads of one array at constant offsets ({@code p[x + 5] + p[x + 7]}, 7–10 ms):
+   *       after unrolling, equal addresses of different iterations are merged and the packs break;
+   *   <li>{@code (float) (b & 0xFF)} of a {@code byte}: the unsigned conversion is scalar, the
+   *       signed one is not (see {@link Filters#toFloat});
+   *   <li>loops with many loads (13, all taps at once: 60–75 ms), above all those that store
+   *       {@code byte}s: unrolled to 64 byte lanes they exceed C2's unrolling limit.
+   * </ul>
+   *
+   * So the horizontal pass does not index one padded row at {@code x ± d}: each distance reads
+   * its own copy of the row, shifted by {@link System#arraycopy} (an intrinsic: a 16 KB row in
+   * about 50 ns), and both passes become sums of whole rows, two distances per sweep.
+   *
+   * <p>Where the time goes (12 MP RGB, sigma 2, one core, about 50 ms in all): the byte → float
+   * conversion 7–8 ms, the vertical pass 14, the shifted copies 14, the horizontal pass 13.5, the
+   * rounding 3–3.5, the result's allocation 1.5 ({@code benchmarks/imaging/BlurPasses.java}).
+   * Each pass is bound by moving data between the core and its caches (13 rows read per sample in
+   * each pass, a read and a write per sample and distance for the copies), not by arithmetic:
+   * AVX2's half-width vectors ({@code -XX:MaxVectorSize=32}) are only 8 % slower.
    *
    * <p>Immutable and thread-safe; each {@link #blur} call allocates its own row buffers.
    */
   public static final class Gaussian {
+
+    /**
+     * The horizontal pass works on this many samples of a row at a time, so that its {@code
+     * 2·radius} shifted copies take at most {@code 2·radius × 16 KB} whatever the width (at 4000
+     * samples a row is one piece; pieces of 512 or 1024, to stay in the L1 cache, measured slower).
+     */
+    static final int PIECE = 4096;
 
     final int radius;
     final float[] weights; // [0] centre, [d] the weight at distance d
@@ -122,10 +161,10 @@ public final class Filters {
     /**
      * Blurs the {@code w × h} plane {@code src} into {@code dst} (another array of the same size).
      *
-     * <p>One sweep down the plane: each source row is filtered horizontally once into a ring of
-     * {@code 2·radius + 1} rows, and each output row is the vertical sum over the ring, computed
-     * tap by tap across whole rows. Every loop walks rows with stride 1 and the working set (the
-     * ring) stays in the L2 cache, instead of a full-size intermediate image and a column walk.
+     * <p>One sweep down the plane, vertical pass first: each source row is turned into floats once,
+     * into a ring of {@code 2·radius + 1} rows; each output row is the vertical sum over the ring,
+     * then the horizontal sum over shifted copies of that, then rounded. The working set (ring and
+     * copies, about 30 rows) stays in the L2 cache.
      */
     public void blur(byte[] src, byte[] dst, int w, int h) {
       sweep(src, dst, w, h, Float.NaN);
@@ -142,126 +181,190 @@ public final class Filters {
 
     // amount NaN: blur; else unsharp mask with that amount
     private void sweep(byte[] src, byte[] dst, int w, int h, float amount) {
-      int r = radius;
-      int ringSize = Math.min(2 * r + 1, h);
-      float[][] ring = new float[ringSize][w];
-      float[] padded = new float[w + 2 * r];
-      float[] acc = new float[w];
-      int next = 0; // the next source row to filter horizontally
+      Sweep sweep = new Sweep(this, src, dst, w, h, amount);
       for (int y = 0; y < h; y++) {
-        int last = Math.min(y + r, h - 1);
-        while (next <= last) {
-          horizontal(src, next * w, w, padded, ring[next % ringSize]);
-          next++;
-        }
-        vertical(ring, ringSize, y, h, acc);
-        int offset = y * w;
-        if (Float.isNaN(amount)) {
-          // weights >= 0 summing to 1 (within float rounding): acc is in 0..255, so no clamp
-          for (int x = 0; x < w; x++) {
-            dst[offset + x] = (byte) (int) (acc[x] + 0.5f);
-          }
-        } else {
-          for (int x = 0; x < w; x++) {
-            float o = src[offset + x] & 0xFF;
-            float v = Math.fma(amount, o - acc[x], o);
-            dst[offset + x] = (byte) (int) Math.min(255f, Math.max(0f, v) + 0.5f);
-          }
-        }
+        sweep.row(y);
       }
     }
 
-    private void horizontal(byte[] src, int offset, int w, float[] padded, float[] out) {
-      int r = radius;
-      float first = src[offset] & 0xFF;
-      float lastSample = src[offset + w - 1] & 0xFF;
-      for (int i = 0; i < r; i++) {
-        padded[i] = first;
-        padded[r + w + i] = lastSample;
-      }
-      for (int x = 0; x < w; x++) {
-        padded[r + x] = src[offset + x] & 0xFF;
-      }
-      float[] k = weights;
-      float centre = k[0];
-      // the kernel is symmetric: one multiplication for the two samples at distance d
-      int d = 1;
-      if (r >= 2) {
-        float w1 = k[1];
-        float w2 = k[2];
-        for (int x = 0; x < w; x++) {
-          out[x] = Math.fma(w2, padded[r - 2 + x] + padded[r + 2 + x], Math.fma(w1, padded[r - 1 + x] + padded[r + 1 + x], centre * padded[r + x]));
+    /**
+     * One sweep down one plane: its row buffers, and the work for one output row as a method of
+     * its own. Called once a row rather than looping inside one long method, it is compiled with a
+     * complete profile while the first plane is filtered; as one method with the loop, the JIT's
+     * on-stack replacement compiled it early, hit a loop check it had not seen and recompiled it,
+     * twice, stretching the warm-up over the next two images.
+     */
+    private static final class Sweep {
+      private final Gaussian kernel;
+      private final byte[] src;
+      private final byte[] dst;
+      private final int w;
+      private final int h;
+      private final float amount; // NaN: blur
+      private final float[][] ring; // the source rows y - radius..y + radius as floats
+      // below[d] and above[d]: the rows at distance d (1..r) of the current one, for each pass
+      private final float[][] below;
+      private final float[][] above;
+      private final float[] column; // the vertical pass's result for one row
+      private final int piece;
+      private final float[][] left; // left[d][i] = column[max(x0 + i - d, 0)]
+      private final float[][] right; // right[d][i] = column[min(x0 + i + d, w - 1)]
+      private final float[] middle; // a window of column or of the original row, see window()
+      private final float[] blurred; // the blurred row from x0, before rounding
+      private int next; // the next source row to convert
+
+      Sweep(Gaussian kernel, byte[] src, byte[] dst, int w, int h, float amount) {
+        int r = kernel.radius;
+        this.kernel = kernel;
+        this.src = src;
+        this.dst = dst;
+        this.w = w;
+        this.h = h;
+        this.amount = amount;
+        ring = new float[Math.min(2 * r + 1, h)][w];
+        below = new float[r + 1][];
+        above = new float[r + 1][];
+        column = new float[w];
+        piece = Math.min(w, PIECE);
+        left = new float[r + 1][];
+        right = new float[r + 1][];
+        for (int d = 1; d <= r; d++) {
+          left[d] = new float[piece];
+          right[d] = new float[piece];
         }
-        d = 3;
-      } else {
-        for (int x = 0; x < w; x++) {
-          out[x] = centre * padded[r + x];
+        middle = new float[piece];
+        blurred = new float[piece];
+      }
+
+      void row(int y) {
+        int r = kernel.radius;
+        int ringSize = ring.length;
+        for (int last = Math.min(y + r, h - 1); next <= last; next++) {
+          toFloat(src, next * w, ring[next % ringSize], w);
+        }
+        for (int d = 1; d <= r; d++) { // edges clamped: rows beyond the plane repeat the first or last
+          below[d] = ring[Math.max(y - d, 0) % ringSize];
+          above[d] = ring[Math.min(y + d, h - 1) % ringSize];
+        }
+        float[] centre = ring[y % ringSize];
+        kernel.symmetricSum(centre, below, above, column, w);
+        for (int x0 = 0; x0 < w; x0 += piece) {
+          int n = Math.min(piece, w - x0);
+          for (int d = 1; d <= r; d++) {
+            shift(column, w, x0 - d, left[d], n);
+            shift(column, w, x0 + d, right[d], n);
+          }
+          kernel.symmetricSum(window(column, x0, n), left, right, blurred, n);
+          if (Float.isNaN(amount)) {
+            round(blurred, dst, y * w + x0, n);
+          } else {
+            unsharp(window(centre, x0, n), blurred, amount, dst, y * w + x0, n);
+          }
         }
       }
-      for (; d + 1 <= r; d += 2) {
-        float w1 = k[d];
-        float w2 = k[d + 1];
-        int l1 = r - d;
-        int r1 = r + d;
-        int l2 = r - d - 1;
-        int r2 = r + d + 1;
-        for (int x = 0; x < w; x++) {
-          out[x] = Math.fma(w2, padded[l2 + x] + padded[r2 + x], Math.fma(w1, padded[l1 + x] + padded[r1 + x], out[x]));
+
+      // samples x0..x0 + n of a row: the row itself when that is all of it, else a copy in middle
+      private float[] window(float[] row, int x0, int n) {
+        if (x0 == 0 && n == w) {
+          return row;
         }
-      }
-      for (; d <= r; d++) {
-        float weight = k[d];
-        int left = r - d;
-        int right = r + d;
-        for (int x = 0; x < w; x++) {
-          out[x] = Math.fma(weight, padded[left + x] + padded[right + x], out[x]);
-        }
+        System.arraycopy(row, x0, middle, 0, n);
+        return middle;
       }
     }
 
-    private void vertical(float[][] ring, int ringSize, int y, int h, float[] acc) {
-      int w = acc.length;
+    /**
+     * {@code out = weights[0]·centre + Σ weights[d]·(below[d] + above[d])}, element by element for
+     * the first {@code w}: the kernel is symmetric, so one multiplication for the two rows at
+     * distance d.
+     */
+    void symmetricSum(float[] centre, float[][] below, float[][] above, float[] out, int w) {
       float[] k = weights;
-      float[] centreRow = ring[y % ringSize];
-      float centre = k[0];
+      float k0 = k[0];
       int d = 1;
       if (radius >= 2) {
-        float[] a1 = ring[Math.max(y - 1, 0) % ringSize];
-        float[] b1 = ring[Math.min(y + 1, h - 1) % ringSize];
-        float[] a2 = ring[Math.max(y - 2, 0) % ringSize];
-        float[] b2 = ring[Math.min(y + 2, h - 1) % ringSize];
-        float w1 = k[1];
-        float w2 = k[2];
+        float[] b1 = below[1];
+        float[] a1 = above[1];
+        float[] b2 = below[2];
+        float[] a2 = above[2];
+        float k1 = k[1];
+        float k2 = k[2];
         for (int x = 0; x < w; x++) {
-          acc[x] = Math.fma(w2, a2[x] + b2[x], Math.fma(w1, a1[x] + b1[x], centre * centreRow[x]));
+          out[x] = Math.fma(k2, b2[x] + a2[x], Math.fma(k1, b1[x] + a1[x], k0 * centre[x]));
         }
         d = 3;
       } else {
         for (int x = 0; x < w; x++) {
-          acc[x] = centre * centreRow[x];
+          out[x] = k0 * centre[x];
         }
       }
-      // two distances (four rows) per sweep over acc: it is loaded and stored half as often (three
-      // per sweep measured no faster)
+      // two distances (four rows) per sweep over out: it is loaded and stored half as often
       for (; d + 1 <= radius; d += 2) {
-        float[] a1 = ring[Math.max(y - d, 0) % ringSize];
-        float[] b1 = ring[Math.min(y + d, h - 1) % ringSize];
-        float[] a2 = ring[Math.max(y - d - 1, 0) % ringSize];
-        float[] b2 = ring[Math.min(y + d + 1, h - 1) % ringSize];
-        float w1 = k[d];
-        float w2 = k[d + 1];
+        float[] b1 = below[d];
+        float[] a1 = above[d];
+        float[] b2 = below[d + 1];
+        float[] a2 = above[d + 1];
+        float k1 = k[d];
+        float k2 = k[d + 1];
         for (int x = 0; x < w; x++) {
-          acc[x] = Math.fma(w2, a2[x] + b2[x], Math.fma(w1, a1[x] + b1[x], acc[x]));
+          out[x] = Math.fma(k2, b2[x] + a2[x], Math.fma(k1, b1[x] + a1[x], out[x]));
         }
       }
-      for (; d <= radius; d++) {
-        float[] above = ring[Math.max(y - d, 0) % ringSize];
-        float[] below = ring[Math.min(y + d, h - 1) % ringSize];
-        float weight = k[d];
+      if (d == radius) {
+        float[] b1 = below[d];
+        float[] a1 = above[d];
+        float k1 = k[d];
         for (int x = 0; x < w; x++) {
-          acc[x] = Math.fma(weight, above[x] + below[x], acc[x]);
+          out[x] = Math.fma(k1, b1[x] + a1[x], out[x]);
         }
       }
+    }
+  }
+
+  /** {@code dst[offset + x] = round(row[x])}: a blurred row, whose samples are in 0..255. */
+  static void round(float[] row, byte[] dst, int offset, int w) {
+    // weights >= 0 summing to 1 (within float rounding): no clamp needed, and (int) truncates
+    // a non-negative value, so + 0.5 rounds half up
+    for (int x = 0; x < w; x++) {
+      dst[offset + x] = (byte) (int) (row[x] + 0.5f);
+    }
+  }
+
+  /** The unsharp mask {@code original + amount × (original − blurred)}, rounded and clamped. */
+  static void unsharp(float[] original, float[] blurred, float amount, byte[] dst, int offset, int w) {
+    for (int x = 0; x < w; x++) {
+      float o = original[x];
+      float v = Math.fma(amount, o - blurred[x], o);
+      dst[offset + x] = (byte) (int) Math.min(255f, Math.max(0f, v) + 0.5f);
+    }
+  }
+
+  /**
+   * {@code to[i] = from[clamp(start + i, 0, w - 1)]} for {@code i} in {@code [0, n)}: samples of a
+   * {@code w}-sample row from any {@code start}, before or beyond the row's ends too, where the
+   * edge sample repeats. An {@link System#arraycopy} and at most two small fills.
+   */
+  static void shift(float[] from, int w, int start, float[] to, int n) {
+    int a = Math.min(Math.max(-start, 0), n); // to[0..a): before the row
+    int b = Math.min(Math.max(w - start, a), n); // to[b..n): beyond it
+    java.util.Arrays.fill(to, 0, a, from[0]);
+    if (b > a) {
+      System.arraycopy(from, start + a, to, a, b - a);
+    }
+    java.util.Arrays.fill(to, b, n, from[w - 1]);
+  }
+
+  /**
+   * The unsigned samples {@code src[offset..offset + w)} as floats. C2 vectorizes the signed
+   * conversion {@code (float) b} but not {@code (float) (b & 0xFF)} (about 3× slower over 36 M
+   * samples); the signed value {@code s} is {@code u − 256} for {@code u >= 128}, and on integers
+   * {@code max(−1, min(0, s))} is −1 exactly there, so {@code u = s − 256·max(−1, min(0, s))}
+   * (min and max vectorize too).
+   */
+  static void toFloat(byte[] src, int offset, float[] dst, int w) {
+    for (int x = 0; x < w; x++) {
+      float s = src[offset + x];
+      dst[x] = Math.fma(-256f, Math.max(-1f, Math.min(0f, s)), s);
     }
   }
 }
