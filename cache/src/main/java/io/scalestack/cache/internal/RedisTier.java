@@ -1,0 +1,363 @@
+package io.scalestack.cache.internal;
+
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanIterator;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Redis side of one cache: its keys ({@code c:<name>:v:<key>} holds the value, {@code
+ * c:<name>:l:<key>} a load lease), the Lua scripts of the lease protocol, the invalidation channel
+ * ({@code c:<name>:inv}) and the availability of Redis.
+ *
+ * <p>Availability: the first failed command marks Redis down (logged once per outage); while it is
+ * down {@link #available()} answers {@code false} without touching the network, and one probe a
+ * second (on the executor) pings it. When a probe succeeds, the invalidations that could not be
+ * sent during the outage are sent (or, if there were too many to keep, every value of the cache is
+ * deleted) before Redis is used again, and the listener clears L1 (it missed invalidations).
+ *
+ * <p>Invalidation messages (at most once, like all Redis pub/sub) reach the {@link Listener} on
+ * Lettuce's event loop: it must not block. When the subscription's connection comes back after a
+ * break, {@link Listener#invalidatedAll()} is called (the messages of the break are lost).
+ *
+ * <p>Thread-safe.
+ */
+public final class RedisTier implements AutoCloseable {
+
+  /** Receives invalidations; its methods run on a Redis event loop and must not block. */
+  public interface Listener {
+    /** {@code key} was invalidated (by any server, this one included). */
+    void invalidated(String key);
+
+    /** Invalidations may have been missed: every key must be considered invalidated. */
+    void invalidatedAll();
+  }
+
+  /** The answer of the lease script: whether the lease is ours, and the value (or null) at that moment. */
+  public record Acquired(boolean granted, byte[] value) {}
+
+  private static final Logger log = LoggerFactory.getLogger(RedisTier.class);
+  private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+  private static final long PROBE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final int MAX_PENDING = 100_000;
+  private static final String ALL = "*";
+
+  /**
+   * A miss takes the lease (SET NX PX) unless the value is fresh; a fresh value is answered as is
+   * (unless ARGV[4] = 1: an early refresh wants the lease even so). KEYS: value, lease. ARGV:
+   * token, lease millis, now millis, force. Returns {granted 0|1, value or nil}.
+   */
+  private static final String ACQUIRE = """
+      local v = redis.call('GET', KEYS[1])
+      if v and ARGV[4] == '0' then
+        local e = tonumber(string.match(v, '^(%d+):'))
+        if e and e > tonumber(ARGV[3]) then return {0, v} end
+      end
+      if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1, v} end
+      return {0, v}
+      """;
+  /**
+   * The fill: the value is set only while the lease still holds the filler's token, so a load
+   * that an invalidation (which deletes the lease) overtook cannot put its old value back.
+   * KEYS: value, lease. ARGV: token, value, px. Returns 1 if set.
+   */
+  private static final String FILL = """
+      if redis.call('GET', KEYS[2]) == ARGV[1] then
+        redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+        redis.call('DEL', KEYS[2])
+        return 1
+      end
+      return 0
+      """;
+  /** Gives a lease back (a failed or empty load). KEYS: lease. ARGV: token. */
+  private static final String RELEASE = """
+      if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+      return 0
+      """;
+  /** Deletes the value and any lease, then tells every server. KEYS: value, lease. ARGV: channel, message. */
+  private static final String INVALIDATE = """
+      redis.call('DEL', KEYS[1], KEYS[2])
+      redis.call('PUBLISH', ARGV[1], ARGV[2])
+      return 1
+      """;
+
+  private final String name;
+  private final String prefix;
+  private final String channel;
+  private final RedisClient client;
+  private final boolean ownClient;
+  private final Duration timeout;
+  private final Executor executor;
+  private final Listener listener;
+  private final Set<String> pending = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean pendingOverflow = new AtomicBoolean();
+  private final AtomicBoolean up = new AtomicBoolean(true);
+  private final AtomicBoolean probing = new AtomicBoolean();
+  private final Object connectLock = new Object();
+  private volatile long nextProbe;
+  private volatile StatefulRedisConnection<String, byte[]> connection;
+  private volatile StatefulRedisPubSubConnection<String, String> pubsub;
+  private volatile boolean subscriptionBroken;
+  private volatile boolean closed;
+
+  /** Connects at once; if Redis cannot be reached, starts down (and probes). */
+  public RedisTier(String name, RedisClient client, boolean ownClient, Duration timeout, Executor executor,
+      Listener listener) {
+    this.name = name;
+    this.prefix = "c:" + name + ":";
+    this.channel = prefix + "inv";
+    this.client = client;
+    this.ownClient = ownClient;
+    this.timeout = timeout;
+    this.executor = executor;
+    this.listener = listener;
+    try {
+      connect();
+    } catch (RedisException e) {
+      markDown(e);
+    }
+  }
+
+  /** The Redis key of {@code key}'s value. */
+  public String valueKey(String key) {
+    return prefix + "v:" + key;
+  }
+
+  /** The Redis key of {@code key}'s lease. */
+  public String leaseKey(String key) {
+    return prefix + "l:" + key;
+  }
+
+  /**
+   * Whether Redis is to be used now. While it is down this starts a probe (at most one a second,
+   * on the executor) and answers {@code false}.
+   */
+  public boolean available() {
+    if (up.get()) {
+      return true;
+    }
+    if (!closed && System.nanoTime() - nextProbe >= 0 && probing.compareAndSet(false, true)) {
+      try {
+        executor.execute(this::probe);
+      } catch (RejectedExecutionException e) {
+        probing.set(false);
+        log.debug("cache {}: no probe of Redis, the executor refused it", name, e);
+      }
+    }
+    return false;
+  }
+
+  /** Records a failed command: marks Redis down (logged once per outage). */
+  public void failed(RuntimeException e) {
+    markDown(e);
+  }
+
+  /** The stored value of {@code key}, or null. */
+  public byte[] get(String key) {
+    return commands().get(valueKey(key));
+  }
+
+  /** The lease script: see {@link #ACQUIRE}. */
+  public Acquired acquire(String key, String token, long leaseMillis, long now, boolean force) {
+    List<Object> reply = commands().eval(ACQUIRE, ScriptOutputType.MULTI, new String[] {valueKey(key), leaseKey(key)},
+        ascii(token), ascii(Long.toString(leaseMillis)), ascii(Long.toString(now)), ascii(force ? "1" : "0"));
+    boolean granted = ((Long) reply.get(0)) == 1L;
+    byte[] value = reply.size() > 1 ? (byte[]) reply.get(1) : null;
+    return new Acquired(granted, value);
+  }
+
+  /** Sets the value if the lease still holds {@code token}; whether it did. */
+  public boolean fill(String key, String token, byte[] value, long pxMillis) {
+    Long set = commands().eval(FILL, ScriptOutputType.INTEGER, new String[] {valueKey(key), leaseKey(key)},
+        ascii(token), value, ascii(Long.toString(pxMillis)));
+    return set == 1L;
+  }
+
+  /** Gives the lease back if it still holds {@code token}. */
+  public void release(String key, String token) {
+    commands().eval(RELEASE, ScriptOutputType.INTEGER, new String[] {leaseKey(key)}, ascii(token));
+  }
+
+  /**
+   * Deletes {@code key}'s value and lease in Redis and tells every server; if Redis cannot be
+   * reached, keeps the key to do it when Redis answers again.
+   */
+  public void invalidate(String key) {
+    if (available()) {
+      try {
+        send(key);
+        return;
+      } catch (RedisException e) {
+        markDown(e);
+      }
+    }
+    if (pending.size() < MAX_PENDING) {
+      pending.add(key);
+    } else if (pendingOverflow.compareAndSet(false, true)) {
+      log.warn("cache {}: more than {} invalidations while Redis is unreachable; every value of the cache will"
+          + " be deleted when it answers again", name, MAX_PENDING);
+    }
+  }
+
+  /** Invalidations waiting for Redis (for tests and gauges). */
+  public int pendingInvalidations() {
+    return pending.size();
+  }
+
+  private void send(String key) {
+    commands().eval(INVALIDATE, ScriptOutputType.INTEGER, new String[] {valueKey(key), leaseKey(key)},
+        ascii(channel), ("k" + key).getBytes(StandardCharsets.UTF_8));
+  }
+
+  private RedisCommands<String, byte[]> commands() {
+    StatefulRedisConnection<String, byte[]> c = connection;
+    if (c == null) {
+      throw new RedisException("cache " + name + ": not connected to Redis");
+    }
+    return c.sync();
+  }
+
+  private void connect() {
+    synchronized (connectLock) {
+      if (closed) {
+        return;
+      }
+      if (connection == null) {
+        StatefulRedisConnection<String, byte[]> c = client.connect(CODEC);
+        c.setTimeout(timeout);
+        connection = c;
+      }
+      if (pubsub == null) {
+        StatefulRedisPubSubConnection<String, String> p = client.connectPubSub(StringCodec.UTF8);
+        p.setTimeout(timeout);
+        p.addListener(new RedisPubSubAdapter<>() {
+          @Override
+          public void message(String from, String message) {
+            if (!from.equals(channel)) {
+              return;
+            }
+            if (message.equals(ALL)) {
+              listener.invalidatedAll();
+            } else if (message.startsWith("k")) {
+              listener.invalidated(message.substring(1));
+            }
+          }
+        });
+        if (p instanceof RedisChannelHandler<?, ?> handler) {
+          handler.addListener(new RedisConnectionStateListener() {
+            @Override
+            public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+              subscriptionBroken = true;
+            }
+
+            @Override
+            public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
+              if (subscriptionBroken) {
+                // messages sent while we were away are lost: L1 may hold values invalidated since
+                subscriptionBroken = false;
+                log.info("cache {}: invalidation channel reconnected; clearing L1", name);
+                listener.invalidatedAll();
+              }
+            }
+          });
+        }
+        p.sync().subscribe(channel);
+        pubsub = p;
+      }
+    }
+  }
+
+  private void markDown(RuntimeException e) {
+    nextProbe = System.nanoTime() + PROBE_INTERVAL_NANOS;
+    if (up.compareAndSet(true, false)) {
+      log.warn("cache {}: Redis unreachable ({}); serving from L1 and the loader until it answers again", name,
+          e.toString());
+    }
+  }
+
+  private void probe() {
+    try {
+      connect();
+      commands().ping();
+      if (pendingOverflow.get()) {
+        deleteAll();
+        pending.clear();
+        pendingOverflow.set(false);
+      }
+      for (String key : new ArrayList<>(pending)) {
+        send(key);
+        pending.remove(key);
+      }
+      listener.invalidatedAll();
+      up.set(true);
+      log.info("cache {}: Redis answers again", name);
+    } catch (RedisException e) {
+      nextProbe = System.nanoTime() + PROBE_INTERVAL_NANOS;
+      log.debug("cache {}: Redis still unreachable", name, e);
+    } finally {
+      probing.set(false);
+    }
+  }
+
+  /** Deletes every value of this cache (SCAN, not KEYS: Redis keeps serving) and tells every server. */
+  private void deleteAll() {
+    RedisCommands<String, byte[]> redis = commands();
+    ScanIterator<String> keys = ScanIterator.scan(redis, ScanArgs.Builder.matches(prefix + "v:*").limit(1000));
+    List<String> batch = new ArrayList<>();
+    while (keys.hasNext()) {
+      batch.add(keys.next());
+      if (batch.size() == 1000 || !keys.hasNext()) {
+        redis.unlink(batch.toArray(String[]::new));
+        batch.clear();
+      }
+    }
+    redis.publish(channel, ascii(ALL));
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /** Closes the connections (and the client if it is ours). */
+  @Override
+  public void close() {
+    synchronized (connectLock) {
+      closed = true;
+      try {
+        if (pubsub != null) {
+          pubsub.close();
+        }
+        if (connection != null) {
+          connection.close();
+        }
+      } finally {
+        if (ownClient) {
+          client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,60 @@
+package io.scalestack.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.scalestack.cache.CacheTestSupport.RedisPeek;
+import io.scalestack.engines.testing.TestEngines;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The lease of a server that never fills expires, and another server loads. */
+class LeaseTest {
+
+  @Test
+  void aLeaseWhoseHolderNeverFillsExpiresAfterLeaseTimeoutAndAnotherServerLoadsTheKey() throws Exception {
+    String name = CacheTestSupport.unique("lease");
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    CountDownLatch holderStuck = new CountDownLatch(1);
+    AtomicInteger otherLoads = new AtomicInteger();
+    try (RedisPeek peek = new RedisPeek(); TieredCache<String> holder = server(name, registry);
+        TieredCache<String> other = server(name, registry); ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      Future<String> stuck = threads.submit(() -> holder.get("k", key -> {
+        holderStuck.await();
+        return "from-holder";
+      }));
+      await().atMost(Duration.ofSeconds(5)).until(() -> peek.redis.exists(holder.redisLeaseKey("k")) == 1);
+
+      long started = System.nanoTime();
+      String value = other.get("k", key -> {
+        otherLoads.incrementAndGet();
+        return "from-other";
+      });
+      long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+
+      assertThat(value).isEqualTo("from-other");
+      assertThat(otherLoads).hasValue(1);
+      assertThat(waitedMillis).as("waited for the lease to expire").isBetween(300L, 5_000L);
+      assertThat(registry.get("scalestack_cache_lease_waits").counter().count()).isEqualTo(1);
+
+      holderStuck.countDown();
+      assertThat(stuck.get(5, TimeUnit.SECONDS)).isEqualTo("from-holder");
+      // the late holder's fill was refused: its lease was gone
+      assertThat(peek.value(other, "k")).isEqualTo("from-other");
+      assertThat(holder.peekL1("k")).isNull();
+      assertThat(registry.get("scalestack_cache_fills_rejected").counter().count()).isEqualTo(1);
+    }
+  }
+
+  private static TieredCache<String> server(String name, SimpleMeterRegistry registry) {
+    return TieredCache.builder(CacheCodec.utf8()).name(name).redis(TestEngines.redis().uri())
+        .leaseTimeout(Duration.ofMillis(500)).meterRegistry(registry).build();
+  }
+}
