@@ -26,11 +26,12 @@ class StaleSetRaceTest {
 
   @Test
   void aFillAfterAnInvalidationLeavesTheOldValueInNoCacheThousandsOfTimes() throws Exception {
-    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    SimpleMeterRegistry writerMeters = new SimpleMeterRegistry();
+    SimpleMeterRegistry otherMeters = new SimpleMeterRegistry();
     String name = CacheTestSupport.unique("race");
     String key = "profile:7";
     try (Table table = new Table(4); RedisPeek peek = new RedisPeek();
-        TieredCache<String> writerServer = server(name, registry); TieredCache<String> otherServer = server(name, registry);
+        TieredCache<String> writerServer = server(name, writerMeters); TieredCache<String> otherServer = server(name, otherMeters);
         ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
       table.put(key, "0");
       for (int i = 0; i < ITERATIONS; i++) {
@@ -67,8 +68,8 @@ class StaleSetRaceTest {
       assertThat(writerServer.get(key, k -> table.load(k, 0))).isEqualTo(last);
       assertThat(peek.value(writerServer, key)).isEqualTo(last);
       // every one of the fills was refused: the race happened each time
-      assertThat(registry.get("scalestack_cache_fills_rejected").counters().stream().mapToDouble(c -> c.count()).sum())
-          .isEqualTo(ITERATIONS);
+      assertThat(writerMeters.get("scalestack_cache_fills_rejected").counter().count()
+          + otherMeters.get("scalestack_cache_fills_rejected").counter().count()).isEqualTo(ITERATIONS);
     }
   }
 
