@@ -214,24 +214,28 @@ public class CacheBench {
     double l1Misses = counters[1];
     double l2Hits = counters[2];
     double l2Misses = counters[3];
-    String ratios = registries.isEmpty() ? " l1HitRatio=- l2HitRatio=-"
-        : String.format(" l1HitRatio=%.4f l2HitRatio=%.4f", l1Hits / (l1Hits + l1Misses), l2Hits / (l2Hits + l2Misses));
+    String ratios = registries.isEmpty() ? " l1HitRatio=- l2HitRatio=- leaseWaits=- staleServed=-"
+        : String.format(" l1HitRatio=%.4f l2HitRatio=%.4f leaseWaits=%.0f staleServed=%.0f", l1Hits / (l1Hits + l1Misses),
+            l2Hits / (l2Hits + l2Misses), counters[4], counters[5]);
     System.out.printf("RESULT mode=%s servers=%s threads=%d keys=%d seconds=%d requests=%d requestsPerSecond=%.0f"
-        + " dbLoadsPerSecond=%.0f hitRatio=%.4f%s p50Micros=%.0f p99Micros=%.0f%n", mode,
+        + " dbLoadsPerSecond=%.0f hitRatio=%s%s p50Micros=%.0f p99Micros=%.0f%n", mode,
         registries.isEmpty() ? "-" : Integer.toString(servers), readers.size(), cdf.length, seconds, total,
-        total / (double) seconds, loads / seconds, 1 - loads / total, ratios, all[total / 2] / 1e3,
+        total / (double) seconds, loads / seconds,
+        registries.isEmpty() ? "-" : String.format("%.4f", 1 - loads / total), ratios, all[total / 2] / 1e3,
         all[(int) (total * 0.99)] / 1e3);
   }
 
-  /** l1 hits, l1 misses, l2 hits, l2 misses over every server. */
+  /** l1 hits, l1 misses, l2 hits, l2 misses, lease waits, stale served over every server. */
   static double[] counters(List<SimpleMeterRegistry> registries) {
-    double[] sums = new double[4];
+    double[] sums = new double[6];
     String[][] tags = {{"l1", "hit"}, {"l1", "miss"}, {"l2", "hit"}, {"l2", "miss"}};
     for (SimpleMeterRegistry registry : registries) {
       for (int i = 0; i < 4; i++) {
         sums[i] += registry.get("scalestack_cache_requests").tag("tier", tags[i][0]).tag("result", tags[i][1])
             .counter().count();
       }
+      sums[4] += registry.get("scalestack_cache_lease_waits").counter().count();
+      sums[5] += registry.get("scalestack_cache_stale_served").counter().count();
     }
     return sums;
   }

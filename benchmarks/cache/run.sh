@@ -70,7 +70,7 @@ chmod 755 "$tmp"
 say "building the cache module and its class path …"
 # verify (not install) of the cache module and what it needs; the class path of its last module (cache),
 # tests included (the engines and the JDBC pool the benchmark uses are test dependencies of the module)
-(cd "$root" && timeout --foreground -k 10 "$BUILD_TIMEOUT" ./mvnw -B -q -ntp -pl cache -am verify -DskipTests \
+(cd "$root" && export JAVA_HOME="${java_bin%/bin/java}" && timeout --foreground -k 10 "$BUILD_TIMEOUT" ./mvnw -B -q -ntp -pl cache -am verify -DskipTests \
   dependency:build-classpath -Dmdep.outputFile="$tmp/classpath.txt" -Dmdep.includeScope=test) >"$tmp/build.log" 2>&1 \
   || { tail -30 "$tmp/build.log" >&2; die "the build failed (log above)"; }
 cp="$root/cache/target/classes:$(cat "$tmp/classpath.txt")"

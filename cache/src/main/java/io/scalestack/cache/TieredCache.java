@@ -342,33 +342,33 @@ public final class TieredCache<V> implements AutoCloseable {
     return loadAlone(key, loader, seq);
   }
 
+  /**
+   * One round trip answers a hit (a fresh value) or a miss (the lease, or someone else's lease and
+   * perhaps the previous value); a miss without the lease polls until the value or the lease is
+   * there, at most twice the lease timeout.
+   */
   private V fetchShared(String key, Loader<V> loader, long seq) {
-    long now = clock.millis();
-    Envelope stored = Envelope.decode(redis.get(key));
-    if (stored != null && stored.freshAt(now)) {
-      metrics.l2Hits.increment();
-      V value = codec.decode(stored.payload());
-      putL1(key, value, stored, seq, now);
-      if (xfetchDue(stored.expiry(), stored.delta(), now)) {
-        refreshInBackground(key, loader, true);
-      }
-      return value;
-    }
-    metrics.l2Misses.increment();
     String token = newToken();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2 * leaseTimeoutMillis);
     long pause = POLL_FIRST_NANOS;
-    boolean waited = false;
+    boolean first = true;
     while (true) {
-      now = clock.millis();
+      long now = clock.millis();
       RedisTier.Acquired acquired = redis.acquire(key, token, leaseTimeoutMillis, now, false);
       Envelope found = Envelope.decode(acquired.value());
+      boolean fresh = !acquired.granted() && found != null && found.freshAt(now);
+      if (first) {
+        (fresh ? metrics.l2Hits : metrics.l2Misses).increment();
+      }
       if (acquired.granted()) {
         return loadAndFill(key, loader, seq, token);
       }
-      if (found != null && found.freshAt(now)) {
+      if (fresh) {
         V value = codec.decode(found.payload());
         putL1(key, value, found, seq, now);
+        if (first && xfetchDue(found.expiry(), found.delta(), now)) {
+          refreshInBackground(key, loader, true);
+        }
         return value;
       }
       if (found != null) {
@@ -376,10 +376,10 @@ public final class TieredCache<V> implements AutoCloseable {
         metrics.staleServed.increment();
         return codec.decode(found.payload());
       }
-      if (!waited) {
-        waited = true;
+      if (first) {
         metrics.leaseWaits.increment();
       }
+      first = false;
       if (System.nanoTime() - deadline >= 0) {
         // the holder is alive but slow beyond reason: load here, uncached, rather than fail the read
         log.debug("cache {}: gave up waiting for the lease on {}; loading without it", name, key);

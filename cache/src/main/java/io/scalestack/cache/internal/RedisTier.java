@@ -4,6 +4,7 @@ import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanIterator;
 import io.lettuce.core.ScriptOutputType;
@@ -16,6 +17,9 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,7 +74,7 @@ public final class RedisTier implements AutoCloseable {
    * (unless ARGV[4] = 1: an early refresh wants the lease even so). KEYS: value, lease. ARGV:
    * token, lease millis, now millis, force. Returns {granted 0|1, value or nil}.
    */
-  private static final String ACQUIRE = """
+  private static final Script ACQUIRE = new Script("""
       local v = redis.call('GET', KEYS[1])
       if v and ARGV[4] == '0' then
         local e = tonumber(string.match(v, '^(%d+):'))
@@ -78,31 +82,46 @@ public final class RedisTier implements AutoCloseable {
       end
       if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1, v} end
       return {0, v}
-      """;
+      """);
   /**
    * The fill: the value is set only while the lease still holds the filler's token, so a load
    * that an invalidation (which deletes the lease) overtook cannot put its old value back.
    * KEYS: value, lease. ARGV: token, value, px. Returns 1 if set.
    */
-  private static final String FILL = """
+  private static final Script FILL = new Script("""
       if redis.call('GET', KEYS[2]) == ARGV[1] then
         redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
         redis.call('DEL', KEYS[2])
         return 1
       end
       return 0
-      """;
+      """);
   /** Gives a lease back (a failed or empty load). KEYS: lease. ARGV: token. */
-  private static final String RELEASE = """
+  private static final Script RELEASE = new Script("""
       if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
       return 0
-      """;
+      """);
   /** Deletes the value and any lease, then tells every server. KEYS: value, lease. ARGV: channel, message. */
-  private static final String INVALIDATE = """
+  private static final Script INVALIDATE = new Script("""
       redis.call('DEL', KEYS[1], KEYS[2])
       redis.call('PUBLISH', ARGV[1], ARGV[2])
       return 1
-      """;
+      """);
+
+  /** A Lua script, run by its SHA-1 (EVALSHA), by its text only when Redis does not know it yet. */
+  private record Script(String text, String sha) {
+    Script(String text) {
+      this(text, sha1(text));
+    }
+
+    private static String sha1(String text) {
+      try {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8)));
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException("SHA-1 is required of every Java platform", e);
+      }
+    }
+  }
 
   private final String name;
   private final String prefix;
@@ -182,7 +201,7 @@ public final class RedisTier implements AutoCloseable {
 
   /** The lease script: see {@link #ACQUIRE}. */
   public Acquired acquire(String key, String token, long leaseMillis, long now, boolean force) {
-    List<Object> reply = commands().eval(ACQUIRE, ScriptOutputType.MULTI, new String[] {valueKey(key), leaseKey(key)},
+    List<Object> reply = run(ACQUIRE, ScriptOutputType.MULTI, new String[] {valueKey(key), leaseKey(key)},
         ascii(token), ascii(Long.toString(leaseMillis)), ascii(Long.toString(now)), ascii(force ? "1" : "0"));
     boolean granted = ((Long) reply.get(0)) == 1L;
     byte[] value = reply.size() > 1 ? (byte[]) reply.get(1) : null;
@@ -191,14 +210,14 @@ public final class RedisTier implements AutoCloseable {
 
   /** Sets the value if the lease still holds {@code token}; whether it did. */
   public boolean fill(String key, String token, byte[] value, long pxMillis) {
-    Long set = commands().eval(FILL, ScriptOutputType.INTEGER, new String[] {valueKey(key), leaseKey(key)},
+    Long set = run(FILL, ScriptOutputType.INTEGER, new String[] {valueKey(key), leaseKey(key)},
         ascii(token), value, ascii(Long.toString(pxMillis)));
     return set == 1L;
   }
 
   /** Gives the lease back if it still holds {@code token}. */
   public void release(String key, String token) {
-    commands().eval(RELEASE, ScriptOutputType.INTEGER, new String[] {leaseKey(key)}, ascii(token));
+    run(RELEASE, ScriptOutputType.INTEGER, new String[] {leaseKey(key)}, ascii(token));
   }
 
   /**
@@ -228,8 +247,18 @@ public final class RedisTier implements AutoCloseable {
   }
 
   private void send(String key) {
-    commands().eval(INVALIDATE, ScriptOutputType.INTEGER, new String[] {valueKey(key), leaseKey(key)},
+    run(INVALIDATE, ScriptOutputType.INTEGER, new String[] {valueKey(key), leaseKey(key)},
         ascii(channel), ("k" + key).getBytes(StandardCharsets.UTF_8));
+  }
+
+  private <T> T run(Script script, ScriptOutputType type, String[] keys, byte[]... args) {
+    RedisCommands<String, byte[]> redis = commands();
+    try {
+      return redis.evalsha(script.sha(), type, keys, args);
+    } catch (RedisNoScriptException e) {
+      // a Redis that restarted or was flushed: EVAL runs it and caches it again
+      return redis.eval(script.text(), type, keys, args);
+    }
   }
 
   private RedisCommands<String, byte[]> commands() {
