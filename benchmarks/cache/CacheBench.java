@@ -8,6 +8,8 @@
 // Reader threads (--threads, spread over the servers) pick keys from a Zipf distribution of
 // exponent --zipf over the --keys ids (rank 1 hottest). Prints one RESULT line per mode.
 //
+// --ttl sets the caches' TTL in seconds (default 300; the L1 TTL is the smaller of 30 s and it).
+//
 //   java -cp ... CacheBench.java --keys 100000 --zipf 1.0 --threads 8 --seconds 20 --servers 3 --dir /tmp/x
 
 import ch.qos.logback.classic.Level;
@@ -43,6 +45,7 @@ public class CacheBench {
     int warmup = 3;
     int servers = 3;
     int l1Entries = 10_000;
+    int ttl = 300;
     List<String> modes = List.of("direct", "cache");
     Path dir = null;
     for (int i = 0; i < args.length; i += 2) {
@@ -55,6 +58,7 @@ public class CacheBench {
         case "--warmup" -> warmup = Integer.parseInt(value);
         case "--servers" -> servers = Integer.parseInt(value);
         case "--l1-entries" -> l1Entries = Integer.parseInt(value);
+        case "--ttl" -> ttl = Integer.parseInt(value);
         case "--modes" -> modes = Arrays.asList(value.trim().split("\\s+"));
         case "--dir" -> dir = Path.of(value);
         default -> throw new IllegalArgumentException("unknown flag: " + args[i]);
@@ -108,7 +112,7 @@ public class CacheBench {
                 SimpleMeterRegistry registry = new SimpleMeterRegistry();
                 registries.add(registry);
                 caches.add(TieredCache.builder(CacheCodec.utf8()).name("items").redis(redis.uri())
-                    .ttl(Duration.ofMinutes(5)).l1Ttl(Duration.ofSeconds(30)).l1MaxEntries(l1Entries)
+                    .ttl(Duration.ofSeconds(ttl)).l1Ttl(Duration.ofSeconds(Math.min(30, ttl))).l1MaxEntries(l1Entries)
                     .meterRegistry(registry).build());
               }
               List<Reader> readers = new ArrayList<>();

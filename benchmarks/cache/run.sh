@@ -23,6 +23,7 @@ THREADS=${THREADS:-8}
 SECONDS_=${DURATION:-20}
 SERVERS=${SERVERS:-3}
 L1_ENTRIES=${L1_ENTRIES:-10000}
+TTL=${TTL:-300}
 MODES=${MODES:-direct cache}
 BUILD_TIMEOUT=${BUILD_TIMEOUT:-1800}
 
@@ -35,6 +36,7 @@ usage: $me [flags]       (each flag also reads the environment variable in capit
   --seconds N       measured seconds per mode, after a 3 s warm-up (env DURATION; default $SECONDS_)
   --servers N       TieredCache instances in cache mode (default $SERVERS)
   --l1-entries N    L1 size of each instance (default $L1_ENTRIES)
+  --ttl N           the caches' TTL in seconds; L1's is the smaller of 30 and it (default $TTL)
   --modes "M …"     direct and/or cache (default "$MODES")
   --keep            keep the temporary directory (engine data and logs)
 USAGE
@@ -48,6 +50,7 @@ while [ $# -gt 0 ]; do
     --seconds) SECONDS_=$2; shift 2 ;;
     --servers) SERVERS=$2; shift 2 ;;
     --l1-entries) L1_ENTRIES=$2; shift 2 ;;
+    --ttl) TTL=$2; shift 2 ;;
     --modes) MODES=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -59,6 +62,7 @@ check_count --threads "$THREADS" 1024
 check_count --seconds "$SECONDS_" 3600
 check_count --servers "$SERVERS" 16
 check_count --l1-entries "$L1_ENTRIES" 10000000
+check_count --ttl "$TTL" 86400
 [[ $ZIPF =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--zipf: '$ZIPF' (expected: a number such as 1.0)"
 for mode in $MODES; do
   case $mode in direct|cache) ;; *) die "--modes: '$mode' (expected: direct and/or cache)" ;; esac
@@ -78,22 +82,23 @@ cp="$root/cache/target/classes:$(cat "$tmp/classpath.txt")"
 results=$tmp/results.txt
 : >"$results"
 for mode in $MODES; do
-  say "$mode: $KEYS keys, zipf $ZIPF, $THREADS threads, ${SECONDS_} s …"
+  say "$mode: $KEYS keys, zipf $ZIPF, $THREADS threads, ${SECONDS_} s$([ "$mode" = cache ] && echo ", TTL $TTL s") …"
   "$java_bin" -cp "$cp" "$here/CacheBench.java" --keys "$KEYS" --zipf "$ZIPF" --threads "$THREADS" \
-    --seconds "$SECONDS_" --servers "$SERVERS" --l1-entries "$L1_ENTRIES" --modes "$mode" --dir "$tmp/$mode" \
+    --seconds "$SECONDS_" --servers "$SERVERS" --l1-entries "$L1_ENTRIES" --ttl "$TTL" --modes "$mode" --dir "$tmp/$mode" \
     >"$tmp/$mode.out" 2>&1 \
     || { tail -30 "$tmp/$mode.out" >&2; die "$mode: the benchmark failed"; }
   grep '^RESULT ' "$tmp/$mode.out" | sed 's/^RESULT //' >>"$results"
 done
 
 echo
-printf '%-8s %8s %8s %12s %14s %10s %10s %10s %10s %10s\n' "MODE" "SERVERS" "THREADS" "REQUESTS/S" "DB LOADS/S" \
-  "HIT RATIO" "L1 HITS" "L2 HITS" "P50 US" "P99 US"
+printf '%-8s %8s %8s %12s %14s %10s %10s %10s %10s %10s %12s %8s\n' "MODE" "SERVERS" "THREADS" "REQUESTS/S" \
+  "DB LOADS/S" "HIT RATIO" "L1 HITS" "L2 HITS" "P50 US" "P99 US" "LEASE WAITS" "STALE"
 while read -r line; do
-  printf '%-8s %8s %8s %12s %14s %10s %10s %10s %10s %10s\n' "$(field mode <<<"$line")" "$(field servers <<<"$line")" \
+  printf '%-8s %8s %8s %12s %14s %10s %10s %10s %10s %10s %12s %8s\n' "$(field mode <<<"$line")" "$(field servers <<<"$line")" \
     "$(field threads <<<"$line")" "$(field requestsPerSecond <<<"$line")" "$(field dbLoadsPerSecond <<<"$line")" \
     "$(field hitRatio <<<"$line")" "$(field l1HitRatio <<<"$line")" "$(field l2HitRatio <<<"$line")" \
-    "$(field p50Micros <<<"$line")" "$(field p99Micros <<<"$line")"
+    "$(field p50Micros <<<"$line")" "$(field p99Micros <<<"$line")" "$(field leaseWaits <<<"$line")" \
+    "$(field staleServed <<<"$line")"
 done <"$results"
 direct=$(grep 'mode=direct' "$results" | field dbLoadsPerSecond || true)
 cached=$(grep 'mode=cache' "$results" | field dbLoadsPerSecond || true)
@@ -104,5 +109,6 @@ if [ -n "$direct" ] && [ -n "$cached" ] && [ -n "$direct_rps" ] && [ -n "$cached
   awk -v d="$direct" -v c="$cached" -v dr="$direct_rps" -v cr="$cached_rps" 'BEGIN {
     printf "database loads per request: %.4f direct, %.4f through the cache (%.0fx fewer)\n", d / dr, c / cr, (d / dr) / (c / cr) }'
 fi
-echo "L1 HITS: L1 hits / requests; L2 HITS: Redis hits / L1 misses; HIT RATIO: 1 - database loads / requests."
+echo "L1 HITS: L1 hits / requests; L2 HITS: Redis hits / L1 misses; HIT RATIO: 1 - database loads / requests;"
+echo "LEASE WAITS: reads that waited for another server's load; STALE: reads served the expired value meanwhile."
 failed=0

@@ -148,7 +148,9 @@ public final class TieredCache<V> implements AutoCloseable {
         invalidationsReceived.incrementAndGet();
         // on the event loop: the count first (fills after it are refused), the dropping on the executor
         sequence.bump(key);
-        handOff(() -> dropLocally(key));
+        if (!handOff(() -> dropLocally(key))) {
+          dropLocally(key); // short map operations: acceptable here when the executor refuses
+        }
       }
 
       @Override
@@ -293,11 +295,6 @@ public final class TieredCache<V> implements AutoCloseable {
   /** Invalidations waiting for Redis to answer. */
   int pendingInvalidations() {
     return redis.pendingInvalidations();
-  }
-
-  /** The envelope Redis holds for {@code key} (decoded from its raw bytes), or null. */
-  static Envelope envelope(byte[] raw) {
-    return Envelope.decode(raw);
   }
 
   // --- the read path ----------------------------------------------------------------------------
@@ -540,8 +537,8 @@ public final class TieredCache<V> implements AutoCloseable {
 
   /** XFetch (Vattani, Chierichetti and Lowenstein, 2015): refresh when now − delta·β·ln(rand) ≥ expiry. */
   private boolean xfetchDue(long expiry, long delta, long now) {
-    if (beta <= 0 || delta <= 0) {
-      return false;
+    if (beta <= 0 || delta <= 0 || expiry - now > delta * beta * 40) {
+      return false; // 40 > −ln of the smallest double nextDouble gives: never due, no logarithm taken
     }
     double random = 1.0 - ThreadLocalRandom.current().nextDouble(); // (0, 1]: ln is finite
     return now - delta * beta * Math.log(random) >= expiry;

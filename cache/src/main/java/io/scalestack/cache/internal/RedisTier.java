@@ -313,7 +313,12 @@ public final class RedisTier implements AutoCloseable {
             }
           });
         }
-        p.sync().subscribe(channel);
+        try {
+          p.sync().subscribe(channel);
+        } catch (RedisException e) {
+          p.close();
+          throw e;
+        }
         pubsub = p;
       }
     }
@@ -375,6 +380,10 @@ public final class RedisTier implements AutoCloseable {
   public void close() {
     synchronized (connectLock) {
       closed = true;
+      if (!pending.isEmpty() || pendingOverflow.get()) {
+        log.warn("cache {}: closed with {} invalidations Redis never got; their keys may be stale there until"
+            + " their TTL", name, pendingOverflow.get() ? "more than " + MAX_PENDING : pending.size());
+      }
       try {
         if (pubsub != null) {
           pubsub.close();
