@@ -87,8 +87,12 @@ public class CacheBench {
         }
         for (String mode : modes) {
           LongAdder dbLoads = new LongAdder();
+          LongAdder hottestLoads = new LongAdder();
           Loader<String> select = key -> {
             dbLoads.increment();
+            if (key.equals("1")) {
+              hottestLoads.increment();
+            }
             try (Connection c = pool.getConnection();
                 PreparedStatement s = c.prepareStatement("SELECT payload FROM items WHERE id = ?")) {
               s.setInt(1, Integer.parseInt(key));
@@ -103,7 +107,7 @@ public class CacheBench {
               for (int t = 0; t < threads; t++) {
                 readers.add(key -> select.load(key));
               }
-              run(mode, readers, cdf, warmup, seconds, dbLoads, List.of(), servers);
+              run(mode, readers, cdf, warmup, seconds, dbLoads, hottestLoads, List.of(), servers);
             }
             case "cache" -> {
               List<TieredCache<String>> caches = new ArrayList<>();
@@ -121,7 +125,7 @@ public class CacheBench {
                 readers.add(key -> cache.get(key, select));
               }
               try {
-                run(mode, readers, cdf, warmup, seconds, dbLoads, registries, servers);
+                run(mode, readers, cdf, warmup, seconds, dbLoads, hottestLoads, registries, servers);
               } finally {
                 caches.forEach(TieredCache::close);
               }
@@ -157,7 +161,7 @@ public class CacheBench {
   }
 
   static void run(String mode, List<Reader> readers, double[] cdf, int warmup, int seconds, LongAdder dbLoads,
-      List<SimpleMeterRegistry> registries, int servers) throws Exception {
+      LongAdder hottestLoads, List<SimpleMeterRegistry> registries, int servers) throws Exception {
     long warmEnd = System.nanoTime() + warmup * 1_000_000_000L;
     long end = warmEnd + seconds * 1_000_000_000L;
     long[][] latencies = new long[readers.size()][];
@@ -197,11 +201,13 @@ public class CacheBench {
     }
     Thread.sleep(Math.max(0, (warmEnd - System.nanoTime()) / 1_000_000));
     loadsAtStart[0] = dbLoads.sum();
+    long hottestAtStart = hottestLoads.sum();
     countersAtStart[0] = counters(registries);
     for (Thread thread : threads) {
       thread.join();
     }
     double loads = dbLoads.sum() - loadsAtStart[0];
+    double hottest = hottestLoads.sum() - hottestAtStart;
     double[] counters = counters(registries);
     for (int i = 0; i < counters.length; i++) {
       counters[i] -= countersAtStart[0][i];
@@ -222,9 +228,9 @@ public class CacheBench {
         : String.format(" l1HitRatio=%.4f l2HitRatio=%.4f leaseWaits=%.0f staleServed=%.0f", l1Hits / (l1Hits + l1Misses),
             l2Hits / (l2Hits + l2Misses), counters[4], counters[5]);
     System.out.printf("RESULT mode=%s servers=%s threads=%d keys=%d seconds=%d requests=%d requestsPerSecond=%.0f"
-        + " dbLoadsPerSecond=%.0f hitRatio=%s%s p50Micros=%.0f p99Micros=%.0f%n", mode,
+        + " dbLoadsPerSecond=%.0f hottestKeyLoadsPerSecond=%.2f hitRatio=%s%s p50Micros=%.0f p99Micros=%.0f%n", mode,
         registries.isEmpty() ? "-" : Integer.toString(servers), readers.size(), cdf.length, seconds, total,
-        total / (double) seconds, loads / seconds,
+        total / (double) seconds, loads / seconds, hottest / seconds,
         registries.isEmpty() ? "-" : String.format("%.4f", 1 - loads / total), ratios, all[total / 2] / 1e3,
         all[(int) (total * 0.99)] / 1e3);
   }

@@ -91,14 +91,14 @@ for mode in $MODES; do
 done
 
 echo
-printf '%-8s %8s %8s %12s %14s %10s %10s %10s %10s %10s %12s %8s\n' "MODE" "SERVERS" "THREADS" "REQUESTS/S" \
-  "DB LOADS/S" "HIT RATIO" "L1 HITS" "L2 HITS" "P50 US" "P99 US" "LEASE WAITS" "STALE"
+printf '%-8s %8s %8s %12s %14s %10s %10s %10s %10s %10s %12s %8s %14s\n' "MODE" "SERVERS" "THREADS" "REQUESTS/S" \
+  "DB LOADS/S" "HIT RATIO" "L1 HITS" "L2 HITS" "P50 US" "P99 US" "LEASE WAITS" "STALE" "KEY 1 LOADS/S"
 while read -r line; do
-  printf '%-8s %8s %8s %12s %14s %10s %10s %10s %10s %10s %12s %8s\n' "$(field mode <<<"$line")" "$(field servers <<<"$line")" \
+  printf '%-8s %8s %8s %12s %14s %10s %10s %10s %10s %10s %12s %8s %14s\n' "$(field mode <<<"$line")" "$(field servers <<<"$line")" \
     "$(field threads <<<"$line")" "$(field requestsPerSecond <<<"$line")" "$(field dbLoadsPerSecond <<<"$line")" \
     "$(field hitRatio <<<"$line")" "$(field l1HitRatio <<<"$line")" "$(field l2HitRatio <<<"$line")" \
     "$(field p50Micros <<<"$line")" "$(field p99Micros <<<"$line")" "$(field leaseWaits <<<"$line")" \
-    "$(field staleServed <<<"$line")"
+    "$(field staleServed <<<"$line")" "$(field hottestKeyLoadsPerSecond <<<"$line")"
 done <"$results"
 direct=$(grep 'mode=direct' "$results" | field dbLoadsPerSecond || true)
 cached=$(grep 'mode=cache' "$results" | field dbLoadsPerSecond || true)
@@ -110,5 +110,6 @@ if [ -n "$direct" ] && [ -n "$cached" ] && [ -n "$direct_rps" ] && [ -n "$cached
     printf "database loads per request: %.4f direct, %.4f through the cache (%.0fx fewer)\n", d / dr, c / cr, (d / dr) / (c / cr) }'
 fi
 echo "L1 HITS: L1 hits / requests; L2 HITS: Redis hits / L1 misses; HIT RATIO: 1 - database loads / requests;"
-echo "LEASE WAITS: reads that waited for another server's load; STALE: reads served the expired value meanwhile."
+echo "LEASE WAITS: reads that waited for another server's load; STALE: reads served the expired value meanwhile;"
+echo "KEY 1 LOADS/S: database loads of the hottest key (Zipf rank 1), about 1 per TTL through the cache."
 failed=0
