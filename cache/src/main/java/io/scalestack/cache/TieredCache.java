@@ -773,7 +773,12 @@ public final class TieredCache<V> implements AutoCloseable {
       return this;
     }
 
-    /** How long a load lease lasts if its holder neither fills nor gives it back (default 5 seconds). */
+    /**
+     * How long a load lease lasts if its holder neither fills nor gives it back (default 5
+     * seconds): longer than the slowest load, or a second server loads too (and the first one's
+     * fill is refused). A reader waits for another server's load at most twice this long, then
+     * loads itself without caching.
+     */
     public Builder<V> leaseTimeout(Duration leaseTimeout) {
       this.leaseTimeout = positive("leaseTimeout", leaseTimeout);
       return this;

@@ -31,6 +31,21 @@ class CoherenceTest {
   }
 
   @Test
+  void aBrokenInvalidationChannelClearsL1WhenItReconnectsForTheMessagesItMayHaveMissed() throws Exception {
+    String name = CacheTestSupport.unique("reconnect");
+    try (TieredCache<String> cache = server(name); CacheTestSupport.RedisPeek peek = new CacheTestSupport.RedisPeek()) {
+      cache.get("k", k -> "v");
+      assertThat(cache.peekL1("k")).isEqualTo("v");
+
+      // the test Redis belongs to this JVM's tests; they run one after another
+      peek.redis.clientKill(io.lettuce.core.KillArgs.Builder.typePubsub());
+
+      await().atMost(Duration.ofSeconds(10)).until(() -> cache.peekL1("k") == null);
+      assertThat(cache.get("k", k -> "reloaded")).as("from Redis, which the break did not touch").isEqualTo("v");
+    }
+  }
+
+  @Test
   void anL1EntryLivesAtMostL1TtlSoALostMessageIsBounded() {
     CacheTestSupport.TestClock clock = new CacheTestSupport.TestClock();
     try (TieredCache<String> cache = TieredCache.builder(CacheCodec.utf8()).name(CacheTestSupport.unique("l1ttl"))

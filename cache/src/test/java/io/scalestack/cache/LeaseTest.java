@@ -54,6 +54,37 @@ class LeaseTest {
     }
   }
 
+  @Test
+  void aFailedLoadGivesItsLeaseBackSoTheNextReaderLoadsAtOnce() throws Exception {
+    String name = CacheTestSupport.unique("lease-fail");
+    CountDownLatch failing = new CountDownLatch(1);
+    CountDownLatch fail = new CountDownLatch(1);
+    try (TieredCache<String> a = server(name, new SimpleMeterRegistry()); TieredCache<String> b = server(name, new SimpleMeterRegistry());
+        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      Loader<String> broken = key -> {
+        failing.countDown();
+        fail.await();
+        throw new java.sql.SQLException("connection reset");
+      };
+      Future<String> first = threads.submit(() -> a.get("k", broken));
+      assertThat(failing.await(5, TimeUnit.SECONDS)).isTrue();
+      // joins the failing flight, or (if it comes late) fails alike
+      Future<String> joined = threads.submit(() -> a.get("k", key -> {
+        throw new java.sql.SQLException("connection reset");
+      }));
+      fail.countDown();
+
+      for (Future<String> future : java.util.List.of(first, joined)) {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> future.get(5, TimeUnit.SECONDS))
+            .hasCauseInstanceOf(CacheLoadException.class).cause().hasCauseInstanceOf(java.sql.SQLException.class);
+      }
+      long started = System.nanoTime();
+      assertThat(b.get("k", key -> "loaded")).isEqualTo("loaded");
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).as("no wait for the lease to expire")
+          .isLessThan(Duration.ofMillis(400));
+    }
+  }
+
   private static TieredCache<String> server(String name, SimpleMeterRegistry registry) {
     return TieredCache.builder(CacheCodec.utf8()).name(name).redis(TestEngines.redis().uri())
         .leaseTimeout(Duration.ofMillis(500)).meterRegistry(registry).build();

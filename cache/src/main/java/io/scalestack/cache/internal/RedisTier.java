@@ -29,6 +29,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -135,7 +136,8 @@ public final class RedisTier implements AutoCloseable {
   private final AtomicBoolean pendingOverflow = new AtomicBoolean();
   private final AtomicBoolean up = new AtomicBoolean(true);
   private final AtomicBoolean probing = new AtomicBoolean();
-  private final Object connectLock = new Object();
+  /** A lock, not a monitor: connecting blocks on the network, which must not pin a virtual thread's carrier. */
+  private final ReentrantLock connectLock = new ReentrantLock();
   private volatile long nextProbe;
   private volatile StatefulRedisConnection<String, byte[]> connection;
   private volatile StatefulRedisPubSubConnection<String, String> pubsub;
@@ -270,7 +272,8 @@ public final class RedisTier implements AutoCloseable {
   }
 
   private void connect() {
-    synchronized (connectLock) {
+    connectLock.lock();
+    try {
       if (closed) {
         return;
       }
@@ -321,6 +324,8 @@ public final class RedisTier implements AutoCloseable {
         }
         pubsub = p;
       }
+    } finally {
+      connectLock.unlock();
     }
   }
 
@@ -378,7 +383,8 @@ public final class RedisTier implements AutoCloseable {
   /** Closes the connections (and the client if it is ours). */
   @Override
   public void close() {
-    synchronized (connectLock) {
+    connectLock.lock();
+    try {
       closed = true;
       if (!pending.isEmpty() || pendingOverflow.get()) {
         log.warn("cache {}: closed with {} invalidations Redis never got; their keys may be stale there until"
@@ -396,6 +402,8 @@ public final class RedisTier implements AutoCloseable {
           client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         }
       }
+    } finally {
+      connectLock.unlock();
     }
   }
 }
