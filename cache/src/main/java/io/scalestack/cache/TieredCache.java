@@ -3,6 +3,7 @@ package io.scalestack.cache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
@@ -126,12 +127,13 @@ public final class TieredCache<V> implements AutoCloseable {
         .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
         // maintenance on the calling thread: no pool of Caffeine's own, deterministic under a test clock
         .executor(Runnable::run)
-        .evictionListener((String key, L1Entry<V> entry, com.github.benmanes.caffeine.cache.RemovalCause cause) ->
-            evicted())
+        .evictionListener((String key, L1Entry<V> entry, RemovalCause cause) -> evicted())
         .build();
-    this.metrics = new CacheMetrics(b.registry == null ? new SimpleMeterRegistry() : b.registry, name, () -> l1.estimatedSize(),
+    MeterRegistry registry = b.registry == null ? new SimpleMeterRegistry() : b.registry;
+    this.metrics = new CacheMetrics(registry, name, () -> l1.estimatedSize(),
         () -> hot == null ? 0 : hot.hottest().size());
-    this.tokenPrefix = Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ":";
+    String instance = Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
+    this.tokenPrefix = instance + ":";
     RedisClient client = b.client;
     if (client == null) {
       client = RedisClient.create(RedisURI.create(b.uri));
@@ -142,26 +144,30 @@ public final class TieredCache<V> implements AutoCloseable {
           .timeoutOptions(TimeoutOptions.enabled(b.redisTimeout))
           .build());
     }
-    this.redis = new RedisTier(name, client, b.client == null, b.redisTimeout, executor, new RedisTier.Listener() {
-      @Override
-      public void invalidated(String key) {
-        invalidationsReceived.incrementAndGet();
-        // on the event loop: the count first (fills after it are refused), the dropping on the executor
-        sequence.bump(key);
-        if (!handOff(() -> dropLocally(key))) {
-          dropLocally(key); // short map operations: acceptable here when the executor refuses
-        }
-      }
+    this.redis = new RedisTier(name, instance, client, b.client == null, b.redisTimeout, executor,
+        new RedisTier.Listener() {
+          @Override
+          public void invalidated(String key) {
+            invalidationsReceived.incrementAndGet();
+            // on the event loop: the count first (fills after it are refused), the dropping on the executor
+            sequence.bump(key);
+            if (!handOff(() -> dropLocally(key))) {
+              dropLocally(key); // short map operations: acceptable here when the executor refuses
+            }
+          }
 
-      @Override
-      public void invalidatedAll() {
-        sequence.bumpAll();
-        handOff(() -> {
-          inFlight.clear();
-          l1.invalidateAll();
+          @Override
+          public void invalidatedAll() {
+            sequence.bumpAll();
+            Runnable clear = () -> {
+              inFlight.clear();
+              l1.invalidateAll();
+            };
+            if (!handOff(clear)) {
+              clear.run();
+            }
+          }
         });
-      }
-    });
   }
 
   /** A builder of caches of values that {@code codec} stores in Redis. */
@@ -287,7 +293,7 @@ public final class TieredCache<V> implements AutoCloseable {
     return redis.leaseKey(key);
   }
 
-  /** Invalidation messages received. */
+  /** Invalidation messages received from other instances. */
   long invalidationsReceived() {
     return invalidationsReceived.get();
   }

@@ -54,7 +54,7 @@ public final class RedisTier implements AutoCloseable {
 
   /** Receives invalidations; its methods run on a Redis event loop and must not block. */
   public interface Listener {
-    /** {@code key} was invalidated (by any server, this one included). */
+    /** {@code key} was invalidated by another server (this server's own messages are skipped). */
     void invalidated(String key);
 
     /** Invalidations may have been missed: every key must be considered invalidated. */
@@ -125,6 +125,7 @@ public final class RedisTier implements AutoCloseable {
   }
 
   private final String name;
+  private final String origin;
   private final String prefix;
   private final String channel;
   private final RedisClient client;
@@ -144,10 +145,14 @@ public final class RedisTier implements AutoCloseable {
   private volatile boolean subscriptionBroken;
   private volatile boolean closed;
 
-  /** Connects at once; if Redis cannot be reached, starts down (and probes). */
-  public RedisTier(String name, RedisClient client, boolean ownClient, Duration timeout, Executor executor,
-      Listener listener) {
+  /**
+   * Connects at once; if Redis cannot be reached, starts down (and probes). {@code origin} names
+   * this server in its invalidation messages (letters and digits), so that it skips its own.
+   */
+  public RedisTier(String name, String origin, RedisClient client, boolean ownClient, Duration timeout,
+      Executor executor, Listener listener) {
     this.name = name;
+    this.origin = origin;
     this.prefix = "c:" + name + ":";
     this.channel = prefix + "inv";
     this.client = client;
@@ -241,6 +246,23 @@ public final class RedisTier implements AutoCloseable {
       log.warn("cache {}: more than {} invalidations while Redis is unreachable; every value of the cache will"
           + " be deleted when it answers again", name, MAX_PENDING);
     }
+    if (up.get()) {
+      // a probe brought Redis back while this key was being queued: it may have drained already
+      sendPending();
+    }
+  }
+
+  /** Sends the queued invalidations while Redis answers. */
+  private void sendPending() {
+    for (String key : new ArrayList<>(pending)) {
+      try {
+        send(key);
+        pending.remove(key);
+      } catch (RedisException e) {
+        markDown(e);
+        return;
+      }
+    }
   }
 
   /** Invalidations waiting for Redis (for tests and gauges). */
@@ -250,7 +272,7 @@ public final class RedisTier implements AutoCloseable {
 
   private void send(String key) {
     run(INVALIDATE, ScriptOutputType.INTEGER, new String[] {valueKey(key), leaseKey(key)},
-        ascii(channel), ("k" + key).getBytes(StandardCharsets.UTF_8));
+        ascii(channel), ("k" + origin + ":" + key).getBytes(StandardCharsets.UTF_8));
   }
 
   private <T> T run(Script script, ScriptOutputType type, String[] keys, byte[]... args) {
@@ -294,7 +316,14 @@ public final class RedisTier implements AutoCloseable {
             if (message.equals(ALL)) {
               listener.invalidatedAll();
             } else if (message.startsWith("k")) {
-              listener.invalidated(message.substring(1));
+              // k<origin>:<key>; the server that invalidated has dropped the key already
+              int colon = message.indexOf(':');
+              boolean own = colon - 1 == origin.length() && message.startsWith(origin, 1);
+              if (colon > 0 && !own) {
+                listener.invalidated(message.substring(colon + 1));
+              } else if (colon < 0) {
+                log.debug("cache {}: ignored a malformed invalidation message", name);
+              }
             }
           }
         });
@@ -342,8 +371,9 @@ public final class RedisTier implements AutoCloseable {
       connect();
       commands().ping();
       if (pendingOverflow.get()) {
-        deleteAll();
+        // keys queued from now on are sent one by one; if the deletion fails, the next probe redoes it
         pending.clear();
+        deleteAll();
         pendingOverflow.set(false);
       }
       for (String key : new ArrayList<>(pending)) {
@@ -353,6 +383,7 @@ public final class RedisTier implements AutoCloseable {
       listener.invalidatedAll();
       up.set(true);
       log.info("cache {}: Redis answers again", name);
+      sendPending(); // queued while the probe ran
     } catch (RedisException e) {
       nextProbe = System.nanoTime() + PROBE_INTERVAL_NANOS;
       log.debug("cache {}: Redis still unreachable", name, e);
