@@ -10,6 +10,9 @@ import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.scalestack.cache.internal.CacheMetrics;
@@ -135,8 +138,14 @@ public final class TieredCache<V> implements AutoCloseable {
     String instance = Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
     this.tokenPrefix = instance + ":";
     RedisClient client = b.client;
+    ClientResources resources = null;
     if (client == null) {
-      client = RedisClient.create(RedisURI.create(b.uri));
+      // reconnect attempts at most 2 s apart (Lettuce's default grows to 30 s): after an outage the
+      // cache is back on Redis within about 2 s of Redis
+      resources = DefaultClientResources.builder()
+          .reconnectDelay(Delay.exponential(Duration.ofMillis(1), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
+          .build();
+      client = RedisClient.create(resources, RedisURI.create(b.uri));
       // fail fast while Redis is away instead of queueing commands until they time out
       client.setOptions(ClientOptions.builder()
           .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -144,7 +153,7 @@ public final class TieredCache<V> implements AutoCloseable {
           .timeoutOptions(TimeoutOptions.enabled(b.redisTimeout))
           .build());
     }
-    this.redis = new RedisTier(name, instance, client, b.client == null, b.redisTimeout, executor,
+    this.redis = new RedisTier(name, instance, client, resources, b.redisTimeout, executor,
         new RedisTier.Listener() {
           @Override
           public void invalidated(String key) {

@@ -15,6 +15,7 @@ import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -39,8 +40,8 @@ import org.slf4j.LoggerFactory;
  * ({@code c:<name>:inv}) and the availability of Redis.
  *
  * <p>Availability: the first failed command marks Redis down (logged once per outage); while it is
- * down {@link #available()} answers {@code false} without touching the network, and one probe a
- * second (on the executor) pings it. When a probe succeeds, the invalidations that could not be
+ * down {@link #available()} answers {@code false} without touching the network, and a task on the
+ * executor pings it once a second. When a probe succeeds, the invalidations that could not be
  * sent during the outage are sent (or, if there were too many to keep, every value of the cache is
  * deleted) before Redis is used again, and the listener clears L1 (it missed invalidations).
  *
@@ -66,7 +67,7 @@ public final class RedisTier implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(RedisTier.class);
   private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
-  private static final long PROBE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final long PROBE_INTERVAL_MILLIS = 1_000;
   private static final int MAX_PENDING = 100_000;
   private static final String ALL = "*";
 
@@ -129,17 +130,15 @@ public final class RedisTier implements AutoCloseable {
   private final String prefix;
   private final String channel;
   private final RedisClient client;
-  private final boolean ownClient;
+  private final ClientResources ownResources;
   private final Duration timeout;
   private final Executor executor;
   private final Listener listener;
   private final Set<String> pending = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean pendingOverflow = new AtomicBoolean();
   private final AtomicBoolean up = new AtomicBoolean(true);
-  private final AtomicBoolean probing = new AtomicBoolean();
   /** A lock, not a monitor: connecting blocks on the network, which must not pin a virtual thread's carrier. */
   private final ReentrantLock connectLock = new ReentrantLock();
-  private volatile long nextProbe;
   private volatile StatefulRedisConnection<String, byte[]> connection;
   private volatile StatefulRedisPubSubConnection<String, String> pubsub;
   private volatile boolean subscriptionBroken;
@@ -148,15 +147,17 @@ public final class RedisTier implements AutoCloseable {
   /**
    * Connects at once; if Redis cannot be reached, starts down (and probes). {@code origin} names
    * this server in its invalidation messages (letters and digits), so that it skips its own.
+   * {@code ownResources} are the resources of a client made for this cache (then closed with it),
+   * or null for a client of the caller's (left open).
    */
-  public RedisTier(String name, String origin, RedisClient client, boolean ownClient, Duration timeout,
+  public RedisTier(String name, String origin, RedisClient client, ClientResources ownResources, Duration timeout,
       Executor executor, Listener listener) {
     this.name = name;
     this.origin = origin;
     this.prefix = "c:" + name + ":";
     this.channel = prefix + "inv";
     this.client = client;
-    this.ownClient = ownClient;
+    this.ownResources = ownResources;
     this.timeout = timeout;
     this.executor = executor;
     this.listener = listener;
@@ -177,23 +178,9 @@ public final class RedisTier implements AutoCloseable {
     return prefix + "l:" + key;
   }
 
-  /**
-   * Whether Redis is to be used now. While it is down this starts a probe (at most one a second,
-   * on the executor) and answers {@code false}.
-   */
+  /** Whether Redis is to be used now (no network: false from a failed command until a probe succeeds). */
   public boolean available() {
-    if (up.get()) {
-      return true;
-    }
-    if (!closed && System.nanoTime() - nextProbe >= 0 && probing.compareAndSet(false, true)) {
-      try {
-        executor.execute(this::probe);
-      } catch (RejectedExecutionException e) {
-        probing.set(false);
-        log.debug("cache {}: no probe of Redis, the executor refused it", name, e);
-      }
-    }
-    return false;
+    return up.get();
   }
 
   /** Records a failed command: marks Redis down (logged once per outage). */
@@ -359,10 +346,31 @@ public final class RedisTier implements AutoCloseable {
   }
 
   private void markDown(RuntimeException e) {
-    nextProbe = System.nanoTime() + PROBE_INTERVAL_NANOS;
     if (up.compareAndSet(true, false)) {
       log.warn("cache {}: Redis unreachable ({}); serving from L1 and the loader until it answers again", name,
           e.toString());
+      try {
+        executor.execute(this::probeUntilUp);
+      } catch (RejectedExecutionException rejected) {
+        log.debug("cache {}: no probe of Redis, the executor refused it (closing?)", name, rejected);
+      }
+    }
+  }
+
+  /** One task per outage: a probe a second until one succeeds or the cache closes. */
+  private void probeUntilUp() {
+    while (!closed && !up.get()) {
+      try {
+        Thread.sleep(PROBE_INTERVAL_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return; // the executor is shutting down: so is the cache
+      }
+      try {
+        probe();
+      } catch (RuntimeException e) {
+        log.warn("cache {}: probing Redis failed unexpectedly; trying again", name, e);
+      }
     }
   }
 
@@ -385,10 +393,7 @@ public final class RedisTier implements AutoCloseable {
       log.info("cache {}: Redis answers again", name);
       sendPending(); // queued while the probe ran
     } catch (RedisException e) {
-      nextProbe = System.nanoTime() + PROBE_INTERVAL_NANOS;
       log.debug("cache {}: Redis still unreachable", name, e);
-    } finally {
-      probing.set(false);
     }
   }
 
@@ -429,8 +434,9 @@ public final class RedisTier implements AutoCloseable {
           connection.close();
         }
       } finally {
-        if (ownClient) {
+        if (ownResources != null) {
           client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+          ownResources.shutdown(0, 2, TimeUnit.SECONDS);
         }
       }
     } finally {
