@@ -63,7 +63,8 @@ import org.slf4j.LoggerFactory;
  *       with probability growing as expiry nears (XFetch: when {@code now − delta·β·ln(rand) ≥
  *       expiry}, delta being the last load's duration); the readers keep the current value.
  *   <li><b>Hot keys.</b> A count-min sketch finds this server's hottest keys; they are pinned in
- *       L1 (not evicted by size) and refreshed before their L1 entry expires.
+ *       L1 (not evicted by size) and refreshed before their L1 entry expires: from Redis, or from
+ *       the database (through the lease) once Redis's value is in the last quarter of its TTL.
  *   <li><b>Redis down.</b> Reads are still served: from L1, else from the loader (one load per
  *       key in this server); invalidations are kept and sent when Redis answers again.
  * </ul>
@@ -72,6 +73,17 @@ import org.slf4j.LoggerFactory;
  * jitter (a TTL is in {@code [ttl·(1 − ttlJitter), ttl]}) so that keys loaded together do not expire
  * together. Expiry times are in the clock of the server that loaded the value (servers' clocks are
  * assumed close, as with NTP).
+ *
+ * <p>Metrics, tagged {@code cache=<name>} (Prometheus names): {@code
+ * scalestack_cache_requests_total{tier=l1|l2,result=hit|miss}}, {@code
+ * scalestack_cache_loads_total{result=success|failure}}, {@code scalestack_cache_load_seconds},
+ * {@code scalestack_cache_evictions_total} (L1, size or expiry), {@code
+ * scalestack_cache_invalidations_total} (calls on this server), {@code
+ * scalestack_cache_stale_served_total}, {@code scalestack_cache_lease_waits_total}, {@code
+ * scalestack_cache_refreshes_total} (loads ahead of expiry), {@code
+ * scalestack_cache_fills_rejected_total} (stale sets prevented), and the gauges {@code
+ * scalestack_cache_l1_entries} and {@code scalestack_cache_hot_keys}. One registry should hold
+ * one instance of a given name.
  *
  * <p>Thread-safe. {@link #get} blocks (on Redis and on the loader): call it from virtual threads
  * or request threads, never from an event loop.
@@ -84,6 +96,7 @@ public final class TieredCache<V> implements AutoCloseable {
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
   private static final long POLL_FIRST_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
   private static final long POLL_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
+  private static final Duration DEFAULT_L1_TTL = Duration.ofSeconds(30);
 
   private final String name;
   private final CacheCodec<V> codec;
@@ -114,7 +127,7 @@ public final class TieredCache<V> implements AutoCloseable {
     this.ttlMillis = b.ttl.toMillis();
     this.ttlJitter = b.ttlJitter;
     this.staleGraceMillis = b.staleGrace.toMillis();
-    this.l1TtlMillis = b.l1Ttl.toMillis();
+    this.l1TtlMillis = (b.l1Ttl != null ? b.l1Ttl : min(DEFAULT_L1_TTL, b.ttl)).toMillis();
     this.leaseTimeoutMillis = b.leaseTimeout.toMillis();
     this.beta = b.earlyRefresh;
     this.clock = b.clock;
@@ -569,6 +582,10 @@ public final class TieredCache<V> implements AutoCloseable {
     return Math.max(1, ttlMillis - (long) (ttlMillis * ttlJitter * ThreadLocalRandom.current().nextDouble()));
   }
 
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
   private long refreshThrottleMillis() {
     return Math.max(10, Math.min(1_000, l1TtlMillis / 20));
   }
@@ -694,7 +711,7 @@ public final class TieredCache<V> implements AutoCloseable {
     private double ttlJitter = 0.1;
     private Duration staleGrace = Duration.ofMinutes(1);
     private long l1MaxEntries = 10_000;
-    private Duration l1Ttl = Duration.ofSeconds(30);
+    private Duration l1Ttl;
     private Duration leaseTimeout = Duration.ofSeconds(5);
     private double earlyRefresh = 1.0;
     private int hotKeys = 16;
@@ -780,8 +797,8 @@ public final class TieredCache<V> implements AutoCloseable {
     }
 
     /**
-     * How long an L1 entry lives at most (default 30 seconds): the bound on an old value's life in
-     * a server that missed an invalidation message. At most {@code ttl}.
+     * How long an L1 entry lives at most (default 30 seconds, or {@code ttl} if shorter): the bound
+     * on an old value's life in a server that missed an invalidation message. At most {@code ttl}.
      */
     public Builder<V> l1Ttl(Duration l1Ttl) {
       this.l1Ttl = positive("l1Ttl", l1Ttl);
@@ -852,7 +869,7 @@ public final class TieredCache<V> implements AutoCloseable {
       if (uri == null && client == null) {
         throw new IllegalStateException("redis: not set (expected: redis://host:port or a RedisClient)");
       }
-      if (l1Ttl.compareTo(ttl) > 0) {
+      if (l1Ttl != null && l1Ttl.compareTo(ttl) > 0) {
         throw new IllegalStateException("l1Ttl: " + l1Ttl + " (expected: <= ttl " + ttl + ")");
       }
       return new TieredCache<>(this);

@@ -43,4 +43,12 @@ class BuilderValidationTest {
     builder.redis("redis://127.0.0.1:1").ttl(Duration.ofSeconds(10)).l1Ttl(Duration.ofSeconds(20));
     assertThatThrownBy(builder::build).hasMessage("l1Ttl: PT20S (expected: <= ttl PT10S)");
   }
+
+  @Test
+  void aShortTtlNeedsNoL1TtlOfItsOwn() {
+    try (TieredCache<String> cache = TieredCache.builder(CacheCodec.utf8()).name("short").redis("redis://127.0.0.1:1")
+        .ttl(Duration.ofSeconds(5)).build()) {
+      org.assertj.core.api.Assertions.assertThat(cache.name()).isEqualTo("short");
+    }
+  }
 }
