@@ -93,13 +93,21 @@ final class EdgeCache implements AutoCloseable {
     return disk != null && disk.contains(key);
   }
 
-  /** Reads {@code key} back from disk into memory; completes with the entry or null. */
-  CompletableFuture<Entry> promote(CacheKey key) {
+  /** An entry read back from disk, and a body reference its reader owns. */
+  record Promoted(Entry entry, io.netty.buffer.ByteBuf body) {}
+
+  /**
+   * Reads {@code key} back from disk into memory; completes with the entry and a body reference
+   * for the caller (the memory tier's admission policy may turn the entry away at once), or null.
+   */
+  CompletableFuture<Promoted> promote(CacheKey key) {
     return disk.take(key).thenApply(entry -> {
-      if (entry != null) {
-        memory.put(key, entry);
+      if (entry == null) {
+        return null;
       }
-      return entry;
+      io.netty.buffer.ByteBuf mine = entry.body.retainedDuplicate();
+      memory.put(key, entry);
+      return new Promoted(entry, mine);
     });
   }
 

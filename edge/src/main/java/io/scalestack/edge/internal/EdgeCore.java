@@ -7,9 +7,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -113,8 +111,7 @@ public final class EdgeCore implements AutoCloseable {
             ch.pipeline()
                 .addLast("idle", new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS))
                 // bounded: request line 8 KiB (414 past it), header section 16 KiB (431)
-                .addLast("decoder", new HttpRequestDecoder(new HttpDecoderConfig()
-                    .setMaxInitialLineLength(8192).setMaxHeaderSize(16 * 1024).setMaxChunkSize(64 * 1024)))
+                .addLast("decoder", new StrictRequestDecoder(8192, 16 * 1024))
                 .addLast("edge", new EdgeHandler(EdgeCore.this));
           }
         });

@@ -371,7 +371,19 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     if (!req.retried && core.cache.onDisk(key)) {
       req.retried = true;
       EventLoop loop = ctx.channel().eventLoop();
-      core.cache.promote(key).whenComplete((e, err) -> loop.execute(() -> lookup(req)));
+      core.cache.promote(key).whenComplete((promoted, err) -> loop.execute(() -> {
+        if (promoted != null && promoted.entry().matches(req.headers)) {
+          long at = core.clock.millis();
+          if (promoted.entry().isFresh(at)) {
+            serveOwned(req, promoted.entry(), Result.HIT, promoted.body(), at);
+            return;
+          }
+        }
+        if (promoted != null) {
+          promoted.body().release();
+        }
+        lookup(req);
+      }));
       return;
     }
     fill(req, key, null);
