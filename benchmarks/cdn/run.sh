@@ -189,7 +189,7 @@ done
 # ---------------------------------------------------------------------------------------------
 clk_tck=$(getconf CLK_TCK)
 group_ticks() { # PGID -> utime+stime summed over the group's processes
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v g="$1" '{ sub(/.*\) /, "") } $3 == g { t += $12 + $13 } END { print t + 0 }'
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v g="$1" '{ sub(/.*\) /, "") } $3 == g { t += $12 + $13 } END { print t + 0 }'
 }
 declare -A pgid_of=([nginx]=${pid_of[nginx]} [edge]=$edge_pid) port_of=([nginx]=$port_nginx [edge]=$port_edge)
 declare -A rounds_of

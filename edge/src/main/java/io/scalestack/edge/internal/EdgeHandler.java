@@ -94,6 +94,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
   private boolean busy;
   private boolean draining;
   private boolean paused;
+  private boolean writePaused;
   private boolean closing;
   private Channel streamingOrigin;
 
@@ -273,7 +274,9 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
       ctx.flush();
       if (paused) {
         paused = false;
-        ctx.channel().config().setAutoRead(true);
+        if (!writePaused) {
+          ctx.channel().config().setAutoRead(true);
+        }
       }
       drain();
     }
@@ -282,12 +285,26 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
     ctx.flush();
+    // backpressure on the hit path: a client that pipelines requests but does not read its
+    // answers stops being read until its socket drains (answers are written synchronously)
+    if (!ctx.channel().isWritable() && !writePaused) {
+      writePaused = true;
+      ctx.channel().config().setAutoRead(false);
+    }
   }
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (ctx.channel().isWritable() && streamingOrigin != null) {
-      streamingOrigin.config().setAutoRead(true);
+    if (ctx.channel().isWritable()) {
+      if (streamingOrigin != null) {
+        streamingOrigin.config().setAutoRead(true);
+      }
+      if (writePaused) {
+        writePaused = false;
+        if (!paused) {
+          ctx.channel().config().setAutoRead(true);
+        }
+      }
     }
     ctx.fireChannelWritabilityChanged();
   }
@@ -765,6 +782,12 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
   /** A response over the max object size: streamed through with backpressure, never stored. */
   private OriginListener.StreamSink stream(Req req, HttpResponse head, Channel origin, Result result) {
     long length = HttpUtil.getContentLength(head, -1L);
+    if (req.head()) { // a HEAD filled with a GET: the head only; the body is dropped with the origin connection
+      ctx.write(encodeHead(ctx, req, head, result, length, length < 0), ctx.voidPromise());
+      core.metrics.served(result, 0);
+      finished(req.keepAlive);
+      return null;
+    }
     boolean chunked = length < 0 && req.version.minorVersion() == 1;
     if (length < 0 && !chunked) {
       req.keepAlive = false; // an HTTP/1.0 client: the body ends when the connection does
