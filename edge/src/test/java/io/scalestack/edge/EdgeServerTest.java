@@ -123,6 +123,25 @@ class EdgeServerTest {
   }
 
   @Test
+  void concurrentRevalidationsMakeOneConditionalRequest() throws Exception {
+    origin.on("/reval", h -> "\"r1\"".equals(h.getFirst("If-None-Match"))
+        ? Answer.of(304, "", "ETag", "\"r1\"", "Cache-Control", "max-age=60").delayed(500)
+        : Answer.ok("revalidated body", "ETag", "\"r1\"", "Cache-Control", "max-age=60"));
+    startEdge();
+    get("/reval");
+    clock.advanceSeconds(120);
+    List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      all.add(CLIENT.sendAsync(HttpRequest.newBuilder(uri("/reval")).build(), HttpResponse.BodyHandlers.ofString()));
+    }
+    for (CompletableFuture<HttpResponse<String>> f : all) {
+      assertThat(f.get().body()).isEqualTo("revalidated body");
+      assertThat(xcache(f.get())).isIn("REVALIDATED", "HIT");
+    }
+    assertThat(origin.count("/reval")).isEqualTo(2);
+  }
+
+  @Test
   void uncacheableAnswersAreNotSharedBetweenCoalescedRequests() throws Exception {
     AtomicInteger n = new AtomicInteger();
     origin.on("/private", h -> Answer.ok("for you " + n.incrementAndGet(), "Cache-Control", "private").delayed(300));
@@ -338,6 +357,25 @@ class EdgeServerTest {
     clock.advanceSeconds(3600);
     assertThat(get("/sie").statusCode()).isEqualTo(502); // past the stale-if-error window
     assertThat(scrape()).contains("scalestack_edge_stale_served_total");
+  }
+
+  @Test
+  void mustRevalidateForbidsStaleIfError() throws Exception {
+    origin.on("/mr", Answer.ok("strict", "Cache-Control", "max-age=1, must-revalidate, stale-if-error=3600"));
+    startEdge();
+    get("/mr");
+    origin.stop();
+    clock.advanceSeconds(10);
+    assertThat(get("/mr").statusCode()).isEqualTo(504); // RFC 9111 §5.2.2.2
+  }
+
+  @Test
+  void headOfAStreamedObjectHasNoBody() throws Exception {
+    origin.on("/huge", Answer.ok("H".repeat(200 * 1024), "Cache-Control", "max-age=600"));
+    edge = edgeBuilder().maxObjectBytes(64 * 1024).build().start();
+    String answer = raw("HEAD /huge HTTP/1.1\r\nHost: a\r\n\r\nGET /huge HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", false);
+    assertThat(answer.split("HTTP/1.1 200", -1)).hasSize(3);
+    assertThat(answer.length()).isBetween(200 * 1024, 200 * 1024 + 2048); // one body, the GET's
   }
 
   @Test

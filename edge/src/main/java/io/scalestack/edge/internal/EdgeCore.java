@@ -109,7 +109,8 @@ public final class EdgeCore implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             ch.pipeline()
-                .addLast("idle", new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS))
+                // reader idle only: an all-idle or writer-idle check puts a listener on every write
+                .addLast("idle", new IdleStateHandler(idleSeconds, 0, 0, TimeUnit.SECONDS))
                 // bounded: request line 8 KiB (414 past it), header section 16 KiB (431)
                 .addLast("decoder", new StrictRequestDecoder(8192, 16 * 1024))
                 .addLast("edge", new EdgeHandler(EdgeCore.this));

@@ -578,7 +578,9 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
       complete(null, Result.MISS);
       log.debug("edge: origin request for {} failed: {}", key.url(), cause.toString());
       if (req != null) {
-        writeError(req, cause instanceof TimeoutException ? 504 : 502, "origin: " + cause.getMessage());
+        // RFC 9111 §5.2.2.2: a stored response that must be revalidated and cannot be gets a 504
+        boolean mustRevalidate = stale != null && (stale.cacheControl.mustRevalidate() || stale.cacheControl.proxyRevalidate());
+        writeError(req, cause instanceof TimeoutException || mustRevalidate ? 504 : 502, "origin: " + cause.getMessage());
       }
     }
   }
