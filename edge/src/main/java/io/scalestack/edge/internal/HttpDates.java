@@ -16,7 +16,12 @@ import java.util.Locale;
 final class HttpDates {
 
   private static final DateTimeFormatter IMF = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
-  private static final DateTimeFormatter RFC850 = DateTimeFormatter.ofPattern("EEEE, dd-MMM-yy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
+  // RFC 9110 §5.6.7: a two-digit year more than 50 years ahead means the last century
+  private static final DateTimeFormatter RFC850 = new java.time.format.DateTimeFormatterBuilder()
+      .appendPattern("EEEE, dd-MMM-")
+      .appendValueReduced(java.time.temporal.ChronoField.YEAR, 2, 2, java.time.LocalDate.now(ZoneOffset.UTC).minusYears(49))
+      .appendPattern(" HH:mm:ss 'GMT'")
+      .toFormatter(Locale.US).withZone(ZoneOffset.UTC);
   private static final DateTimeFormatter ASCTIME = DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy", Locale.US).withZone(ZoneOffset.UTC);
 
   private HttpDates() {}
