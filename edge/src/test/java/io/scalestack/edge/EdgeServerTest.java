@@ -562,6 +562,16 @@ class EdgeServerTest {
   }
 
   @Test
+  void expectContinueIsAnsweredAndTheBodyPassedThrough() throws Exception {
+    origin.on("/form", Answer.of(201, "created", "Cache-Control", "no-store"));
+    startEdge();
+    String answer = raw("POST /form HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello", false);
+    assertThat(answer).startsWith("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201");
+    assertThat(answer).endsWith("created");
+    assertThat(origin.count("/form")).isEqualTo(1);
+  }
+
+  @Test
   void metricsAreExposed() throws Exception {
     origin.on("/m", Answer.ok("abc", "Cache-Control", "max-age=600"));
     startEdge();

@@ -55,6 +55,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
   private static final byte[][] X_CACHE = new byte[Result.values().length][];
   private static final byte[] CLOSE = "Connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] KEEP_ALIVE = "Connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
   static {
@@ -146,6 +147,15 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     }
     if (!cacheable(req.method)) {
       req.body = ctx.alloc().compositeBuffer(1024);
+      // RFC 9110 §10.1.1: the body is read here (bounded), so the edge itself invites it
+      if (HttpUtil.is100ContinueExpected(request)) {
+        if (HttpUtil.getContentLength(request, 0L) > core.maxRequestBodyBytes) {
+          req.release();
+          bad(req, 413, "request body over " + core.maxRequestBodyBytes + " bytes");
+          return;
+        }
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(CONTINUE), ctx.voidPromise());
+      }
     }
     reading = req;
   }
