@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,6 +38,8 @@ final class EdgeCache implements AutoCloseable {
   /** One origin request that concurrent requests for its key wait on. */
   static final class Flight {
     final CompletableFuture<Outcome> done = new CompletableFuture<>();
+    /** A purge came while the origin was answering: what it answers may predate the purge, so it is not stored. */
+    volatile boolean purged;
   }
 
   /** A flight's result for the waiters: a usable entry (or null: go to the origin yourself). */
@@ -139,6 +142,11 @@ final class EdgeCache implements AutoCloseable {
 
   /** Removes every variant of {@code url} (RFC 9111 §4.4 invalidation, or a purge); returns how many. */
   int purgeUrl(String url) {
+    for (Map.Entry<CacheKey, Flight> f : flights.entrySet()) { // the flights now in progress: a few
+      if (f.getKey().url().equals(url)) {
+        f.getValue().purged = true;
+      }
+    }
     UrlNode node = urls.remove(url);
     if (node == null) {
       return 0;
@@ -152,6 +160,10 @@ final class EdgeCache implements AutoCloseable {
 
   /** Removes every object whose {@code Surrogate-Key} named {@code tag}; returns how many. */
   int purgeTag(String tag) {
+    // an answer in flight may carry this tag (unknown until it arrives): none of them is stored
+    for (Flight f : flights.values()) {
+      f.purged = true;
+    }
     Set<CacheKey> keys = tags.remove(tag);
     if (keys == null) {
       return 0;

@@ -538,7 +538,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
       if (!stored.contains("date")) {
         stored.set("date", HttpDates.format(now)); // RFC 9110 §6.6.1: a recipient with a clock adds it
       }
-      if (Storability.storable(status, stored)) {
+      if (Storability.storable(status, stored) && (flight == null || !flight.purged)) {
         java.util.List<String> vary = Headers.vary(stored);
         CacheKey storeKey = new CacheKey(key.url(), Headers.secondaryKey(vary, headers));
         ByteBuf copy = Unpooled.directBuffer(body.readableBytes(), body.readableBytes());
@@ -559,7 +559,8 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       if (stale != null) {
-        core.cache.remove(stale.key); // the origin's current answer may not be stored: neither may the old one be used
+        // the origin's current answer may not be stored (or was purged in flight): neither may the old one be used
+        core.cache.remove(stale.key);
       }
       complete(null, Result.MISS);
       if (req != null) {
@@ -753,7 +754,7 @@ final class EdgeHandler extends ChannelInboundHandlerAdapter {
     h.remove(Headers.SURROGATE_KEY);
     h.remove("content-length");
     String via = h.get("via");
-    h.set("via", via == null ? Headers.VIA : via + ", " + Headers.VIA);
+    h.set("Via", via == null ? Headers.VIA : via + ", " + Headers.VIA);
     out.writeCharSequence("HTTP/1.1 " + head.status().code() + " " + head.status().reasonPhrase() + "\r\n",
         StandardCharsets.ISO_8859_1);
     for (Map.Entry<String, String> f : h) {
