@@ -598,7 +598,8 @@ class EdgeServerTest {
         .contains("scalestack_edge_origin_requests_total{member=\"edge-test\"} 1.0")
         .contains("scalestack_edge_bytes_served_total{member=\"edge-test\"} 6.0")
         .contains("scalestack_edge_objects{member=\"edge-test\"} 1.0")
-        .contains("scalestack_edge_memory_bytes");
+        .contains("scalestack_edge_memory_bytes")
+        .contains("scalestack_edge_hit_ratio{member=\"edge-test\"} 0.5");
   }
 
   String scrape() {

@@ -32,7 +32,20 @@ final class EdgeMetrics {
     evictions = Counter.builder("scalestack.edge.evictions").description("Objects evicted from memory by the size bound").register(registry);
   }
 
+  /** Hits (fresh, coalesced, and stale or revalidated answers from the cache) over all requests since start. */
+  double hitRatio() {
+    double all = 0;
+    for (Counter c : requests.values()) {
+      all += c.count();
+    }
+    double served = requests.get(Result.HIT).count() + requests.get(Result.STALE).count()
+        + requests.get(Result.REVALIDATED).count();
+    return all == 0 ? 0 : served / all;
+  }
+
   void bindCache(MeterRegistry registry, Supplier<Number> objects, Supplier<Number> memoryBytes) {
+    Gauge.builder("scalestack.edge.hit.ratio", this, EdgeMetrics::hitRatio)
+        .description("Requests answered from the cache (hit, stale, revalidated) over all, since start").register(registry);
     Gauge.builder("scalestack.edge.objects", objects).description("Objects in the memory tier").strongReference(true).register(registry);
     Gauge.builder("scalestack.edge.memory.bytes", memoryBytes).description("Weighted bytes in the memory tier").strongReference(true).register(registry);
   }
