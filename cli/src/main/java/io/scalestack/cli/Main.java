@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
       ReshardCommand.class,
       ImageCommand.class,
       LbCommand.class,
+      EdgeCommand.class,
       WebCommand.class,
       WorkerCommand.class,
       CommandLine.HelpCommand.class

@@ -1,0 +1,2 @@
+/** The edge's implementation; not an API. */
+package io.scalestack.edge.internal;
