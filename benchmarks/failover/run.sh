@@ -95,6 +95,8 @@ balancer:
     timeoutMillis: 500
 workers:
   size: 0
+edge:
+  enabled: false
 web:
   size: 2
   firstAddress: $NET.11

@@ -90,6 +90,8 @@ balancer:
   admin: $NET.1:$((PORT_BASE + 2))
 workers:
   size: 0
+edge:
+  enabled: false
 web:
   size: 2
   firstAddress: $NET.11

@@ -7,6 +7,7 @@ import io.scalestack.app.internal.Database;
 import io.scalestack.app.internal.ShardedDatabase;
 import io.scalestack.data.ShardFunction;
 import io.scalestack.data.SnowflakeIds;
+import io.scalestack.app.internal.Caches;
 import io.scalestack.app.internal.Closing;
 import io.scalestack.app.internal.JettyServers;
 import io.scalestack.app.internal.LazyJobQueue;
@@ -98,6 +99,8 @@ public final class WebServer implements AutoCloseable {
   private final String blobStoreUrl;
   private final String photoQueueName;
   private final String photoQueueBroker;
+  private final String assetBase;
+  private final boolean cacheTier;
   private final int maxPhotoBytes;
   private final long maxPhotoPixels;
 
@@ -110,6 +113,7 @@ public final class WebServer implements AutoCloseable {
   private RedisProbe redisProbe;
   private BlobStore blobs;
   private JobQueue photoQueue;
+  private Caches caches;
   private Server server;
   private InetSocketAddress address;
 
@@ -138,6 +142,8 @@ public final class WebServer implements AutoCloseable {
     this.blobStoreUrl = builder.blobStoreUrl;
     this.photoQueueName = builder.photoQueueName;
     this.photoQueueBroker = builder.photoQueueBroker;
+    this.assetBase = builder.assetBase;
+    this.cacheTier = builder.cacheTier;
     this.maxPhotoBytes = builder.maxPhotoBytes;
     this.maxPhotoPixels = builder.maxPhotoPixels;
   }
@@ -251,6 +257,9 @@ public final class WebServer implements AutoCloseable {
     // first use: the server starts, and serves all but edits, while Redis is still coming up
     photoQueue = new LazyJobQueue(photoQueueName, () -> PhotoQueues.open(redisUri, photoQueueBroker, photoQueueName,
         PhotoWorker.DEFAULT_LEASE_TIMEOUT, PhotoWorker.DEFAULT_MAX_ATTEMPTS, PhotoWorker.DEFAULT_BACKOFF));
+    if (cacheTier) {
+      caches = Caches.open(redisUri, telemetry.registry());
+    }
     Telemetry metrics = telemetry;
     var context =
         PhotoService.context(
@@ -273,7 +282,9 @@ public final class WebServer implements AutoCloseable {
                 blobs,
                 photoQueue,
                 maxPhotoBytes,
-                maxPhotoPixels));
+                maxPhotoPixels,
+                assetBase,
+                caches));
 
     server = JettyServers.create(memberName, listen, STOP_TIMEOUT, context);
     try {
@@ -350,6 +361,7 @@ public final class WebServer implements AutoCloseable {
     Closing.stop(log, memberName, server);
     Closing.close(log, memberName, "the Redis health probe", redisProbe);
     Closing.close(log, memberName, "the photo queue", photoQueue);
+    Closing.close(log, memberName, "the cache tier", caches);
     Closing.close(log, memberName, "the blob store", blobs);
     Closing.close(log, memberName, "the session repository", sessions);
     Closing.close(log, memberName, "the database pools", database);
@@ -412,6 +424,8 @@ public final class WebServer implements AutoCloseable {
         Path.of(System.getProperty("java.io.tmpdir"), "scalestack-blobs-" + System.getProperty("user.name")).toString();
     private String photoQueueName = PhotoWorker.DEFAULT_QUEUE;
     private String photoQueueBroker;
+    private String assetBase = "";
+    private boolean cacheTier = true;
     private int maxPhotoBytes = 16 * 1024 * 1024;
     private long maxPhotoPixels = 25_000_000;
 
@@ -667,6 +681,30 @@ public final class WebServer implements AutoCloseable {
         throw new IllegalArgumentException("photoQueue: '" + name + "' (expected: 1..64 characters of [A-Za-z0-9_-])");
       }
       this.photoQueueName = name;
+      return this;
+    }
+
+    /**
+     * The origin ({@code http://host:port}, no path) of the CDN edge in front of this service: the
+     * page names its fingerprinted script and the photos' public URLs there, and allows them in its
+     * Content-Security-Policy. Default: none (same origin).
+     */
+    public Builder assetBase(String origin) {
+      Objects.requireNonNull(origin, "assetBase");
+      if (!origin.isEmpty() && !origin.matches("https?://[A-Za-z0-9.\\[\\]:-]+")) {
+        throw new IllegalArgumentException("assetBase: '" + origin + "' (expected: empty or http(s)://host:port, no path)");
+      }
+      this.assetBase = origin;
+      return this;
+    }
+
+    /**
+     * Whether public profiles are read through the cache tier (a Caffeine L1 in front of Redis,
+     * one database load per key for all servers, invalidated after each change's commit). Default
+     * on; off, every read goes to the database (as the hot-key test of issue 6 wants to see).
+     */
+    public Builder cacheTier(boolean cacheTier) {
+      this.cacheTier = cacheTier;
       return this;
     }
 

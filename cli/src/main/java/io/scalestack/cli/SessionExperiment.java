@@ -216,6 +216,8 @@ final class SessionExperiment {
           bcryptCost: 4
         workers:
           size: 0
+        edge:
+          enabled: false
         session:
           %s
         redis:

@@ -75,6 +75,10 @@ final class WebCommand implements Callable<Integer> {
       description = "Queue photo edits go on (default: ${DEFAULT-VALUE}).")
   String photoQueue;
 
+  @Option(names = "--asset-base", defaultValue = "",
+      description = "Origin of the CDN edge (http://host:port) that the page names its script and the photos by (default: this server's origin).")
+  String assetBase;
+
   @Option(names = "--log-file", description = "JSON-lines log file.")
   Path logFile;
 
@@ -104,7 +108,8 @@ final class WebCommand implements Callable<Integer> {
           .sessionMaxInactive(Duration.ofSeconds(sessionMaxInactiveSeconds))
           .telemetry(telemetry)
           .shards(shards, io.scalestack.data.ShardFunction.named(shardFunction))
-          .photoQueue(photoQueue);
+          .photoQueue(photoQueue)
+          .assetBase(assetBase);
       if (blobs != null) {
         builder.blobStore(blobs);
       }

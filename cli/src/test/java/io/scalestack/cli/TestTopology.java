@@ -20,6 +20,8 @@ final class TestTopology {
   final int adminPort = freePort();
   final int webPort = freePort();
   final int workerPort = freePort();
+  final int edgePort = freePort();
+  final int edgeAdminPort = freePort();
   final int controlPort = freePort();
   final int redisPort = freePort();
   final int pgPort = freePort();
@@ -36,7 +38,8 @@ final class TestTopology {
 
   /**
    * With {@code sessionHa}: Redis with two replicas and three Sentinels (down after 1 s),
-   * replica-ack writes; {@code workers} photo workers (lease timeout 3 s).
+   * replica-ack writes; {@code workers} photo workers (lease timeout 3 s), and the CDN edge when
+   * there are workers (the photo tests use both).
    */
   TestTopology(int webServers, boolean sessionHa, int workers) {
     try {
@@ -61,6 +64,11 @@ final class TestTopology {
             port: %d
             heapMegabytes: 128
             bcryptCost: 4
+          edge:
+            enabled: %s
+            listen: %s.2:%d
+            admin: %s.2:%d
+            maxMemoryMegabytes: 32
           workers:
             size: %d
             firstAddress: %s.51
@@ -77,11 +85,15 @@ final class TestTopology {
           supervisor:
             restartDelayMillis: 200
           """.formatted(home, net, controlPort, net, lbPort, net, adminPort, webServers, net, webPort,
-          workers, net, workerPort, net, redisPort, sessionHa ? "session:\n  ha: true\n  durability: replica-ack" : "",
+          workers > 0, net, edgePort, net, edgeAdminPort, workers, net, workerPort, net, redisPort, sessionHa ? "session:\n  ha: true\n  durability: replica-ack" : "",
           net, pgPort));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  String edgeUrl() {
+    return "http://" + net + ".2:" + edgePort;
   }
 
   String balancerUrl() {

@@ -86,7 +86,8 @@ class TopologySystemTest {
   @Order(1)
   void killingAWebServerUnderLoadLosesNoSessionAndFailsNoRequest() throws Exception {
     assertThat(supervisor.members()).extracting(MemberStatus::name)
-        .containsExactly("redis", "pg-primary", "pg-replica-1", "lb", "web-1", "web-2", "web-3", "worker-1", "worker-2");
+        .containsExactly("redis", "pg-primary", "pg-replica-1", "lb", "edge", "web-1", "web-2", "web-3", "worker-1",
+            "worker-2");
     await().atMost(Duration.ofSeconds(20)).until(() -> supervisor.members().stream()
         .filter(m -> m.role().equals("web")).allMatch(m -> m.balancerState().equals("UP")));
 
@@ -214,7 +215,7 @@ class TopologySystemTest {
     assertThat(down.statusCode()).as(down.body()).isEqualTo(200);
     assertThat(failures).isEmpty();
     assertThat(supervisor.members()).extracting(MemberStatus::name)
-        .containsExactly("redis", "pg-primary", "pg-replica-1", "lb", "web-1", "web-2", "worker-1", "worker-2");
+        .containsExactly("redis", "pg-primary", "pg-replica-1", "lb", "edge", "web-1", "web-2", "worker-1", "worker-2");
     assertThat(http.send(HttpRequest.newBuilder(URI.create(topology.adminUrl() + "/backends")).build(),
         HttpResponse.BodyHandlers.ofString()).body()).contains("web-1", "web-2").doesNotContain("web-3", "web-4");
   }
@@ -481,6 +482,30 @@ class TopologySystemTest {
     }
     System.out.printf("system test: 30 photo edits, worker-1 killed mid-stream: all done, %d taken again after the kill%n",
         retried);
+
+    // the photo's public URL is at the CDN edge, which pulls it from the balancer once and then
+    // serves it itself (immutable); the page's fingerprinted script too
+    String url = JSON.readTree(uploaded.body()).path("url").asText();
+    assertThat(url).isEqualTo(topology.edgeUrl() + "/api/photos/" + photo);
+    HttpClient anonymous = HttpClient.newHttpClient();
+    HttpResponse<byte[]> first = anonymous.send(HttpRequest.newBuilder(URI.create(url)).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> second = anonymous.send(HttpRequest.newBuilder(URI.create(url)).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(first.statusCode()).isEqualTo(200);
+    assertThat(first.body()).isEqualTo(png);
+    assertThat(second.body()).isEqualTo(png);
+    assertThat(second.headers().firstValue("X-Cache")).hasValue("HIT");
+    String page = anonymous.send(HttpRequest.newBuilder(URI.create(topology.balancerUrl() + "/")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    Matcher script = Pattern.compile("src=\"(" + Pattern.quote(topology.edgeUrl()) + "/static/app\\.[0-9a-f]{10}\\.js)\"")
+        .matcher(page);
+    assertThat(script.find()).as(page).isTrue();
+    anonymous.send(HttpRequest.newBuilder(URI.create(script.group(1))).build(), HttpResponse.BodyHandlers.discarding());
+    HttpResponse<String> cachedScript = anonymous.send(HttpRequest.newBuilder(URI.create(script.group(1))).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(cachedScript.statusCode()).isEqualTo(200);
+    assertThat(cachedScript.headers().firstValue("X-Cache")).hasValue("HIT");
     await().atMost(Duration.ofSeconds(60)).until(() -> status("worker-1").state() == MemberStatus.MemberState.HEALTHY);
 
     // the worker pool scales on its own, without the balancer

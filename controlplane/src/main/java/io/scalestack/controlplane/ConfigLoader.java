@@ -112,6 +112,16 @@ public final class ConfigLoader {
             broker(workerSection));
     workerSection.finish();
 
+    YamlSection edgeSection = top.section("edge");
+    TopologyConfig.Edge edge =
+        new TopologyConfig.Edge(
+            edgeSection.bool("enabled", true),
+            edgeSection.address("listen", "127.0.1.2:8080"),
+            edgeSection.address("admin", "127.0.1.2:8404"),
+            edgeSection.integer("maxMemoryMegabytes", 256, 1, 65_536),
+            edgeSection.integer("diskMegabytes", 0, 0, 1_048_576));
+    edgeSection.finish();
+
     YamlSection session = top.section("session");
     TopologyConfig.Session sessions =
         new TopologyConfig.Session(
@@ -168,8 +178,8 @@ public final class ConfigLoader {
     top.finish();
 
     TopologyConfig config =
-        new TopologyConfig(home, controlPlane, balancer, pool, workers, sessions, redis, postgres, supervisor);
-    checkDistinctAddresses(config, lb, web, workerSection, cp, redisSection, pg);
+        new TopologyConfig(home, controlPlane, balancer, pool, workers, edge, sessions, redis, postgres, supervisor);
+    checkDistinctAddresses(config, lb, web, workerSection, edgeSection, cp, redisSection, pg);
     return config;
   }
 
@@ -253,12 +263,16 @@ public final class ConfigLoader {
 
   /** Two members on one address would fail at bind time, half-started: refuse before anything runs. */
   private static void checkDistinctAddresses(
-      TopologyConfig config, YamlSection lb, YamlSection web, YamlSection workers, YamlSection cp, YamlSection redis,
-      YamlSection pg) {
+      TopologyConfig config, YamlSection lb, YamlSection web, YamlSection workers, YamlSection edge, YamlSection cp,
+      YamlSection redis, YamlSection pg) {
     Map<String, String> owners = new HashMap<>();
     claim(owners, config.controlPlane(), cp, "listen");
     claim(owners, config.balancer().listen(), lb, "listen");
     claim(owners, config.balancer().admin(), lb, "admin");
+    if (config.edge().enabled()) {
+      claim(owners, config.edge().listen(), edge, "listen");
+      claim(owners, config.edge().admin(), edge, "admin");
+    }
     if (!config.redis().mode().equals("external")) {
       claim(owners, config.redis().listen(), redis, "listen");
     }

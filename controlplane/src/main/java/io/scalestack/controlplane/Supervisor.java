@@ -141,6 +141,9 @@ public final class Supervisor implements AutoCloseable {
 
       List<ManagedMember> front = new ArrayList<>();
       front.add(balancerMember());
+      if (config.edge().enabled()) {
+        front.add(edgeMember());
+      }
       for (int i = 1; i <= config.web().size(); i++) {
         front.add(webMember(i));
       }
@@ -567,6 +570,35 @@ public final class Supervisor implements AutoCloseable {
     return builder;
   }
 
+  /**
+   * The CDN edge: its origin is the balancer (so a dead web server costs it nothing); the
+   * supervisor's token guards its purge API.
+   */
+  private ManagedMember edgeMember() {
+    TopologyConfig.Edge edge = config.edge();
+    List<String> args = new ArrayList<>(List.of(
+        "edge",
+        "--name", "edge",
+        "--listen", address(edge.listen()),
+        "--admin", address(edge.admin()),
+        "--origin", "http://" + address(config.balancer().listen()),
+        "--max-memory-mb", String.valueOf(edge.maxMemoryMegabytes()),
+        "--log-file", home.resolve("logs/edge.log").toString(),
+        "--parent-pid", String.valueOf(ProcessHandle.current().pid())));
+    if (edge.diskMegabytes() > 0) {
+      args.addAll(List.of("--disk-dir", home.resolve("edge").toString(), "--max-disk-mb",
+          String.valueOf(edge.diskMegabytes())));
+    }
+    return register(member("edge", "edge", address(edge.listen()),
+        javaStarter("edge", 256, () -> args, Map.of("SCALESTACK_EDGE_TOKEN", adminToken)),
+        httpReadiness(edge.admin(), "/health"), new ManagedMember.Hooks() {}));
+  }
+
+  /** The URL the web servers name the page's assets and the photos by: the edge's, when it runs. */
+  private String assetBase() {
+    return config.edge().enabled() ? "http://" + address(config.edge().listen()) : "";
+  }
+
   private ManagedMember balancerMember() {
     TopologyConfig.Balancer lb = config.balancer();
     List<String> args = new ArrayList<>(List.of(
@@ -678,6 +710,7 @@ public final class Supervisor implements AutoCloseable {
         "--shard-function", config.postgres().shardFunction(),
         "--blobs", blobStore(),
         "--photo-queue", config.workers().queue(),
+        "--asset-base", assetBase(),
         "--log-file", home.resolve("logs/" + name + ".log").toString(),
         "--parent-pid", String.valueOf(ProcessHandle.current().pid())));
     for (String replica : replicaJdbcUrls) {

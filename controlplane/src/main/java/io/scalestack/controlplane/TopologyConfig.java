@@ -21,6 +21,7 @@ public record TopologyConfig(
     Balancer balancer,
     WebPool web,
     WorkerPool workers,
+    Edge edge,
     Session session,
     Redis redis,
     Postgres postgres,
@@ -59,6 +60,15 @@ public record TopologyConfig(
       return all;
     }
   }
+
+  /**
+   * The CDN edge ({@code edge}): a caching reverse proxy whose origin is the balancer, for the
+   * page's fingerprinted assets and the photos' public URLs, which the web servers name at {@code
+   * listen} when it is {@code enabled}. {@code maxMemoryMegabytes} bounds its memory tier; a disk
+   * tier of {@code diskMegabytes} under {@code <home>/edge} when that is above 0.
+   */
+  public record Edge(boolean enabled, InetSocketAddress listen, InetSocketAddress admin, int maxMemoryMegabytes,
+      int diskMegabytes) {}
 
   /**
    * The pool of photo workers ({@code worker-1…}, on consecutive addresses from {@code

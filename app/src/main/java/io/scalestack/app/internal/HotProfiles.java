@@ -1,5 +1,7 @@
 package io.scalestack.app.internal;
 
+import io.scalestack.cache.CacheLoadException;
+import io.scalestack.cache.TieredCache;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -30,15 +32,20 @@ import java.util.concurrent.ExecutionException;
  * a read they made a moment before (no monotonic reads for hot keys). A user's own profile
  * ({@code /api/me}) never takes this path.
  *
+ * <p>With a cache tier (issue 8), a profile that is not hot is read through it instead: this
+ * server's L1, then Redis, and on a miss one load for all servers, from the primary; a profile
+ * change invalidates it after its commit, so it is never served older than the last write. Hot
+ * profiles keep their copy, which the cache does not replace: the celebrity's copy stays off Redis too.
+ *
  * <p>Metrics: {@code scalestack_profile_reads_total{source}} with source {@code primary}, {@code
- * replica}, {@code hot-cache} or {@code hot-replica}; {@code scalestack_hot_keys} (users hot now,
+ * replica}, {@code hot-cache}, {@code hot-replica} or {@code cache}; {@code scalestack_hot_keys} (users hot now,
  * among the tracked top). Thread-safe.
  */
 final class HotProfiles {
 
   /** Where one read was served. */
   enum Source {
-    PRIMARY("primary"), REPLICA("replica"), HOT_CACHE("hot-cache"), HOT_REPLICA("hot-replica");
+    PRIMARY("primary"), REPLICA("replica"), HOT_CACHE("hot-cache"), HOT_REPLICA("hot-replica"), CACHE("cache");
 
     final String label;
 
@@ -58,9 +65,12 @@ final class HotProfiles {
   private final Map<Long, Copy> copies = new ConcurrentHashMap<>();
   private final Map<Long, CompletableFuture<Copy>> loading = new ConcurrentHashMap<>();
   private final Map<Source, Counter> counters = new java.util.EnumMap<>(Source.class);
+  private final TieredCache<UserRepository.User> cache; // null: no cache tier
 
-  HotProfiles(UserRepository users, HotKeys hotKeys, Duration hotTtl, Clock clock, MeterRegistry registry) {
+  HotProfiles(UserRepository users, HotKeys hotKeys, Duration hotTtl, Clock clock, MeterRegistry registry,
+      TieredCache<UserRepository.User> cache) {
     this.users = users;
+    this.cache = cache;
     this.hotKeys = hotKeys;
     this.hotTtlMillis = hotTtl.toMillis();
     this.clock = clock;
@@ -76,6 +86,9 @@ final class HotProfiles {
     hotKeys.record(id);
     if (!hotKeys.isHot(id)) {
       copies.remove(id); // cooled down: the next time it is hot, load afresh
+      if (cache != null) {
+        return count(throughCache(id));
+      }
       UserRepository.Read read = users.read(token, id);
       return count(new Answer(read.user(), read.fromReplica() ? Source.REPLICA : Source.PRIMARY));
     }
@@ -112,6 +125,35 @@ final class HotProfiles {
       throw e;
     } finally {
       loading.remove(id, mine);
+    }
+  }
+
+  /**
+   * Through the cache tier: this server's L1, then Redis, else one load for every server (from the
+   * primary: a replica could still have what a write just invalidated). An absent user is not
+   * cached.
+   */
+  private Answer throughCache(long id) throws SQLException {
+    boolean[] loaded = {false};
+    try {
+      UserRepository.User user = cache.get(Long.toString(id), key -> {
+        loaded[0] = true;
+        return users.findOnPrimary(id).orElse(null);
+      });
+      return new Answer(Optional.ofNullable(user), loaded[0] ? Source.PRIMARY : Source.CACHE);
+    } catch (CacheLoadException e) {
+      if (e.getCause() instanceof SQLException sql) {
+        throw sql;
+      }
+      throw e;
+    }
+  }
+
+  /** After the commit of a change to {@code id}'s profile: no cache serves the old one again. */
+  void invalidate(long id) {
+    copies.remove(id);
+    if (cache != null) {
+      cache.invalidate(Long.toString(id));
     }
   }
 

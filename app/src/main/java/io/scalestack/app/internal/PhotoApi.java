@@ -63,9 +63,11 @@ final class PhotoApi {
   private final Limits limits;
   private final Semaphore decoding;
   private final int maxRequestBodyBytes;
+  private final String assetBase;
 
   PhotoApi(PhotoRepository photos, BlobStore blobs, JobQueue queue, SnowflakeIds ids, UserApi users, Limits limits,
-      int maxRequestBodyBytes) {
+      int maxRequestBodyBytes, String assetBase) {
+    this.assetBase = assetBase;
     this.photos = photos;
     this.blobs = blobs;
     this.queue = queue;
@@ -246,10 +248,11 @@ final class PhotoApi {
     }
   }
 
-  private static Map<String, Object> view(Photo photo) {
+  private Map<String, Object> view(Photo photo) {
     Map<String, Object> view = new LinkedHashMap<>();
     view.put("id", Long.toString(photo.id()));
-    view.put("url", "/api/photos/" + photo.id());
+    // the photo's public URL: at the CDN edge when there is one (immutable, so it caches it for good)
+    view.put("url", assetBase + "/api/photos/" + photo.id());
     view.put("mediaType", photo.mediaType());
     view.put("width", photo.width());
     view.put("height", photo.height());

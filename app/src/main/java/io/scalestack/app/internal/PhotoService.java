@@ -53,7 +53,9 @@ public final class PhotoService {
       io.scalestack.blob.BlobStore blobs,
       io.scalestack.queue.JobQueue photoQueue,
       int maxPhotoBytes,
-      long maxPhotoPixels) {}
+      long maxPhotoPixels,
+      String assetBase,
+      Caches caches) {}
 
   public static ServletContextHandler context(Settings settings) {
     ServletContextHandler context = new ServletContextHandler(ServletContextHandler.NO_SESSIONS);
@@ -71,7 +73,8 @@ public final class PhotoService {
     UserRepository repository = new UserRepository(settings.catalog(), settings.shards(), settings.ids());
     // hot: 10% of the profile reads, once at least 50 (decayed, half-life 500 ms) were counted
     HotProfiles profiles = new HotProfiles(repository, io.scalestack.data.HotKeys.builder().minAccesses(50).build(),
-        java.time.Duration.ofSeconds(1), java.time.Clock.systemUTC(), settings.registry());
+        java.time.Duration.ofSeconds(1), java.time.Clock.systemUTC(), settings.registry(),
+        settings.caches() == null ? null : settings.caches().profiles());
     UserApi users =
         new UserApi(
             repository,
@@ -89,7 +92,7 @@ public final class PhotoService {
     // one upload decoded at a time: a 25-megapixel image takes about 100 MB while it is checked
     PhotoApi photos = new PhotoApi(new PhotoRepository(settings.shards()), settings.blobs(), settings.photoQueue(),
         settings.ids(), users, new PhotoApi.Limits(settings.maxPhotoBytes(), settings.maxPhotoPixels(), 1),
-        settings.maxRequestBodyBytes());
+        settings.maxRequestBodyBytes(), settings.assetBase());
     add(context, "/api/photos", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("POST", photos::upload,
         "GET", photos::list)));
     add(context, "/api/photos/*", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("GET", photos::get,
@@ -115,10 +118,10 @@ public final class PhotoService {
     byte[] script = Servlets.resource("/io/scalestack/app/static/app.js");
     String scriptPath = "/static/" + Servlets.fingerprinted("app.js", script);
     byte[] page = new String(Servlets.resource("/io/scalestack/app/static/index.html"), StandardCharsets.UTF_8)
-        .replace("src=\"/app.js\"", "src=\"" + scriptPath + "\"").getBytes(StandardCharsets.UTF_8);
-    add(context, "", new Servlets.StaticFile(page, "text/html; charset=utf-8", false));
-    add(context, "/app.js", new Servlets.StaticFile(script, "text/javascript; charset=utf-8", false));
-    add(context, scriptPath, new Servlets.StaticFile(script, "text/javascript; charset=utf-8", true));
+        .replace("src=\"/app.js\"", "src=\"" + settings.assetBase() + scriptPath + "\"").getBytes(StandardCharsets.UTF_8);
+    add(context, "", new Servlets.StaticFile(page, "text/html; charset=utf-8", false, settings.assetBase()));
+    add(context, "/app.js", new Servlets.StaticFile(script, "text/javascript; charset=utf-8", false, ""));
+    add(context, scriptPath, new Servlets.StaticFile(script, "text/javascript; charset=utf-8", true, ""));
     add(context, "/", new Servlets.NotFound(ROUTES, settings.maxRequestBodyBytes()));
     return context;
   }

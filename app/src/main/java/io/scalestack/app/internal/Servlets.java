@@ -148,13 +148,19 @@ final class Servlets {
     private final String contentType;
     private final boolean immutable;
     private final String etag;
+    private final String contentSecurityPolicy;
 
     StaticFile(String resource, String contentType) {
-      this(resource(resource), contentType, false);
+      this(resource(resource), contentType, false, "");
     }
 
-    StaticFile(byte[] content, String contentType, boolean immutable) {
+    /** {@code assetOrigin}: where the page may load scripts and images from besides itself ("" for none). */
+    StaticFile(byte[] content, String contentType, boolean immutable, String assetOrigin) {
       this.content = content;
+      // The page talks only to this origin (and its CDN edge); nothing may frame it or pull in other code.
+      String extra = assetOrigin.isEmpty() ? "" : " " + assetOrigin;
+      this.contentSecurityPolicy = "default-src 'self'; script-src 'self'" + extra + "; img-src 'self'" + extra
+          + "; frame-ancestors 'none'; form-action 'none'; base-uri 'none'";
       this.contentType = contentType;
       this.immutable = immutable;
       this.etag = "\"" + digest(content) + "\"";
@@ -170,9 +176,7 @@ final class Servlets {
         return;
       }
       // The page talks only to this origin; nothing may frame it or pull in other code.
-      response.setHeader(
-          "Content-Security-Policy",
-          "default-src 'self'; frame-ancestors 'none'; form-action 'none'; base-uri 'none'");
+      response.setHeader("Content-Security-Policy", contentSecurityPolicy);
       response.setHeader("Referrer-Policy", "no-referrer");
       response.setContentType(contentType);
       response.setContentLength(content.length);

@@ -189,6 +189,7 @@ final class UserApi {
     ConsistencyToken token = token(request);
     User user =
         users.updateProfile(token, userId, displayName, bio).orElseThrow(() -> staleSession(request));
+    profiles.invalidate(userId); // after the commit: a reader that loads now gets the new profile
     remember(request, token);
     Json.write(response, HttpServletResponse.SC_OK, user);
   }

@@ -5,6 +5,7 @@ import io.scalestack.data.ReplicationGroup;
 import io.scalestack.data.ShardCatalog;
 import io.scalestack.data.ShardedGroups;
 import io.scalestack.data.SnowflakeIds;
+import io.scalestack.data.SqlWork;
 import java.util.OptionalLong;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -99,6 +100,22 @@ final class UserRepository {
         }
       }
     });
+  }
+
+  /**
+   * The profile as the primary has it: the newest committed state, what a cache may be filled
+   * with after an invalidation (a replica's could be older than the write that invalidated it).
+   */
+  Optional<User> findOnPrimary(long id) throws SQLException {
+    SqlWork<Optional<User>> select = connection -> {
+      try (PreparedStatement statement = connection.prepareStatement(
+          "SELECT id, username, display_name, bio FROM users WHERE id = ?")) {
+        statement.setLong(1, id);
+        return single(statement);
+      }
+    };
+    Optional<User> found = shards.write(id, ConsistencyToken.create(), select);
+    return found.isEmpty() && shards.refresh() ? shards.write(id, ConsistencyToken.create(), select) : found;
   }
 
   /** The profile as of at least {@code token}'s last write. */
