@@ -32,10 +32,11 @@ import java.util.concurrent.ExecutionException;
  * a read they made a moment before (no monotonic reads for hot keys). A user's own profile
  * ({@code /api/me}) never takes this path.
  *
- * <p>With a cache tier (issue 8), a profile that is not hot is read through it instead: this
- * server's L1, then Redis, and on a miss one load for all servers, from the primary; a profile
- * change invalidates it after its commit, so it is never served older than the last write. Hot
- * profiles keep their copy, which the cache does not replace: the celebrity's copy stays off Redis too.
+ * <p>With a cache tier (issue 8), every profile read goes through it instead: this server's L1,
+ * then Redis, and on a miss one load for all servers, from the primary; a profile change
+ * invalidates it after its commit, so it is never served older than the last write; the tier pins
+ * its hottest keys in L1, so a celebrity's reads stay in this server's memory. The sketch here still
+ * counts, for {@code status} and {@code /internal/hot-keys}.
  *
  * <p>Metrics: {@code scalestack_profile_reads_total{source}} with source {@code primary}, {@code
  * replica}, {@code hot-cache}, {@code hot-replica} or {@code cache}; {@code scalestack_hot_keys} (users hot now,
@@ -84,11 +85,12 @@ final class HotProfiles {
 
   Answer read(ConsistencyToken token, long id) throws SQLException {
     hotKeys.record(id);
+    if (cache != null) {
+      // the cache tier pins its own hottest keys in L1: no copy of ours besides it
+      return count(throughCache(id));
+    }
     if (!hotKeys.isHot(id)) {
       copies.remove(id); // cooled down: the next time it is hot, load afresh
-      if (cache != null) {
-        return count(throughCache(id));
-      }
       UserRepository.Read read = users.read(token, id);
       return count(new Answer(read.user(), read.fromReplica() ? Source.REPLICA : Source.PRIMARY));
     }
