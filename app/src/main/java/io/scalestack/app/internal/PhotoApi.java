@@ -64,10 +64,12 @@ final class PhotoApi {
   private final Semaphore decoding;
   private final int maxRequestBodyBytes;
   private final String assetBase;
+  private final io.scalestack.cache.TieredCache<Photo> photoCache; // null: no cache tier
 
   PhotoApi(PhotoRepository photos, BlobStore blobs, JobQueue queue, SnowflakeIds ids, UserApi users, Limits limits,
-      int maxRequestBodyBytes, String assetBase) {
+      int maxRequestBodyBytes, String assetBase, io.scalestack.cache.TieredCache<Photo> photoCache) {
     this.assetBase = assetBase;
+    this.photoCache = photoCache;
     this.photos = photos;
     this.blobs = blobs;
     this.queue = queue;
@@ -148,7 +150,7 @@ final class PhotoApi {
     long userId = UserApi.loggedInUser(request);
     ObjectNode body = JsonRequest.object(request, maxRequestBodyBytes, List.of("ops"));
     ConsistencyToken token = users.token(request);
-    Photo source = photos.find(token, userId, sourceId).orElseThrow(() -> noSuchPhoto(sourceId));
+    Photo source = find(token, userId, sourceId).orElseThrow(() -> noSuchPhoto(sourceId));
     EditOps ops;
     try {
       ops = EditOps.parse(body.get("ops"), source.width(), source.height(), limits.maxPixels());
@@ -214,7 +216,7 @@ final class PhotoApi {
   private void versions(long id, HttpServletRequest request, HttpServletResponse response) throws Exception {
     long userId = UserApi.loggedInUser(request);
     ConsistencyToken token = users.token(request);
-    photos.find(token, userId, id).orElseThrow(() -> noSuchPhoto(id));
+    find(token, userId, id).orElseThrow(() -> noSuchPhoto(id));
     List<Map<String, Object>> found = new ArrayList<>();
     for (Photo version : photos.versions(token, userId, id)) {
       Map<String, Object> view = view(version);
@@ -222,6 +224,24 @@ final class PhotoApi {
       found.add(view);
     }
     Json.write(response, HttpServletResponse.SC_OK, Map.of("versions", found));
+  }
+
+  /**
+   * The owner's photo, through the cache tier when there is one: a row never changes once written,
+   * so a cached one is never stale; a photo not found is not cached (a replica may not have it yet).
+   */
+  private Optional<Photo> find(ConsistencyToken token, long userId, long id) throws java.sql.SQLException {
+    if (photoCache == null) {
+      return photos.find(token, userId, id);
+    }
+    try {
+      return Optional.ofNullable(photoCache.get(userId + ":" + id, key -> photos.find(token, userId, id).orElse(null)));
+    } catch (io.scalestack.cache.CacheLoadException e) {
+      if (e.getCause() instanceof java.sql.SQLException sql) {
+        throw sql;
+      }
+      throw e;
+    }
   }
 
   private ImageCodec.ImageInfo inspect(byte[] bytes) throws InterruptedException {

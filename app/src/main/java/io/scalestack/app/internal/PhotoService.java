@@ -92,7 +92,7 @@ public final class PhotoService {
     // one upload decoded at a time: a 25-megapixel image takes about 100 MB while it is checked
     PhotoApi photos = new PhotoApi(new PhotoRepository(settings.shards()), settings.blobs(), settings.photoQueue(),
         settings.ids(), users, new PhotoApi.Limits(settings.maxPhotoBytes(), settings.maxPhotoPixels(), 1),
-        settings.maxRequestBodyBytes(), settings.assetBase());
+        settings.maxRequestBodyBytes(), settings.assetBase(), settings.caches() == null ? null : settings.caches().photos());
     add(context, "/api/photos", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("POST", photos::upload,
         "GET", photos::list)));
     add(context, "/api/photos/*", new ApiServlet(settings.maxRequestBodyBytes(), Map.of("GET", photos::get,
