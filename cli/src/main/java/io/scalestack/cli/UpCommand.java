@@ -159,6 +159,9 @@ final class UpCommand implements Callable<Integer> {
     out.println("scalestack is up" + (took == null ? "" : String.format(" (%.1f s)", took.toMillis() / 1000.0)) + ":");
     out.println("  load balancer   http://" + hostPort(topology.balancer().listen()) + "/");
     out.println("  balancer admin  http://" + hostPort(topology.balancer().admin()) + "/backends");
+    if (topology.edge().enabled()) {
+      out.println("  CDN edge        http://" + hostPort(topology.edge().listen()) + "/");
+    }
     out.println("  control plane   http://" + hostPort(topology.controlPlane()) + "/api/members");
     for (int i = 1; i <= topology.web().size(); i++) {
       out.println("  web-" + i + "           http://" + hostPort(topology.web().address(i)) + "/");
