@@ -506,6 +506,15 @@ class TopologySystemTest {
         HttpResponse.BodyHandlers.ofString());
     assertThat(cachedScript.statusCode()).isEqualTo(200);
     assertThat(cachedScript.headers().firstValue("X-Cache")).hasValue("HIT");
+    // purged through the control API (which holds the edge's token): the next request goes to the origin
+    HttpResponse<String> purged = anonymous.send(HttpRequest.newBuilder(URI.create(api + "/api/edge/purge?url="
+        + java.net.URLEncoder.encode("/api/photos/" + photo, java.nio.charset.StandardCharsets.UTF_8)))
+        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(purged.statusCode()).as(purged.body()).isEqualTo(200);
+    HttpResponse<byte[]> afterPurge = anonymous.send(HttpRequest.newBuilder(URI.create(url)).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(afterPurge.headers().firstValue("X-Cache")).hasValue("MISS");
+    assertThat(afterPurge.body()).isEqualTo(png);
     await().atMost(Duration.ofSeconds(60)).until(() -> status("worker-1").state() == MemberStatus.MemberState.HEALTHY);
 
     // the worker pool scales on its own, without the balancer

@@ -136,6 +136,8 @@ public final class ControlPlane implements AutoCloseable {
         }
       } else if (scale.matches() && method.equals("POST")) {
         scale(exchange, scale.group(1));
+      } else if (path.equals("/api/edge/purge") && method.equals("POST")) {
+        purgeEdge(exchange);
       } else if (path.equals("/api/shutdown") && method.equals("POST")) {
         send(exchange, 202, JSON.createObjectNode().put("status", "stopping").put("pid", ProcessHandle.current().pid()));
         shutdown = true;
@@ -149,6 +151,24 @@ public final class ControlPlane implements AutoCloseable {
     if (shutdown) {
       // Only now that the answer is out: stopping closes this server.
       Thread.ofPlatform().name("shutdown-request").start(onShutdownRequest);
+    }
+  }
+
+  // the edge's own answer passed on: it says what was purged, or what was wrong with the query
+  private void purgeEdge(HttpExchange exchange) throws IOException {
+    try {
+      Supervisor.PurgeAnswer answer = supervisor.purgeEdge(exchange.getRequestURI().getRawQuery());
+      byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().set("Content-Type", answer.contentType());
+      exchange.sendResponseHeaders(answer.status(), body.length == 0 ? -1 : body.length);
+      exchange.getResponseBody().write(body);
+    } catch (IllegalStateException e) {
+      send(exchange, 404, error(e.getMessage(), null));
+    } catch (IOException e) {
+      send(exchange, 502, error("edge: purge failed: " + e.getMessage(), null));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      send(exchange, 503, error("interrupted", null));
     }
   }
 

@@ -241,6 +241,28 @@ public final class Supervisor implements AutoCloseable {
     return webMembers().size();
   }
 
+  /** What the CDN edge answered a purge. */
+  public record PurgeAnswer(int status, String contentType, String body) {}
+
+  /**
+   * Purges the CDN edge: {@code query} is {@code url=/path} (every variant of it) or {@code
+   * tag=T} (every object the origin tagged {@code Surrogate-Key: T}), sent with the token only the
+   * supervisor and the edge know.
+   *
+   * @throws IllegalStateException if the topology runs no edge
+   */
+  public PurgeAnswer purgeEdge(String query) throws IOException, InterruptedException {
+    if (!config.edge().enabled()) {
+      throw new IllegalStateException("edge: not enabled (expected: edge.enabled: true in scalestack.yaml)");
+    }
+    URI uri = URI.create("http://" + address(config.edge().admin()) + "/purge" + (query == null ? "" : "?" + query));
+    HttpResponse<String> answer = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5))
+        .header("Authorization", "Bearer " + adminToken).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+    return new PurgeAnswer(answer.statusCode(), answer.headers().firstValue("Content-Type").orElse("text/plain"),
+        answer.body());
+  }
+
   /** The size of the worker pool. */
   public int workerPoolSize() {
     return poolMembers("worker").size();
