@@ -11,9 +11,7 @@ import io.scalestack.session.RedisSessionRepository;
 import io.scalestack.session.SessionData;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -580,11 +578,7 @@ final class SessionExperiment {
   }
 
   private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return io.scalestack.engines.Ports.free("0.0.0.0");
   }
 
   private static void deleteQuietly(Path home) {
