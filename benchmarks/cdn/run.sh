@@ -28,6 +28,7 @@ ROUNDS=${ROUNDS:-2}
 PIN=${PIN:-auto}
 PORT_BASE=${PORT_BASE:-18100}
 PROFILE=${PROFILE:-0}
+DELAY_MS=${DELAY_MS:-0}
 SCALESTACK=${SCALESTACK:-$root/scalestack}
 INSTALL=${INSTALL:-1}
 KEEP=${KEEP:-0}
@@ -48,6 +49,9 @@ usage: $me [flags]       (each flag also reads the environment variable in capit
   --pin auto|on|off    taskset: proxies on CPUs 0..N-1, wrk and the origin on the others (default $PIN)
   --port-base P        P+1 origin, P+80 nginx, P+83 edge, P+404 edge admin (default $PORT_BASE)
   --profile            after the rounds: one more edge run under JFR, and where its time goes (PROFILE=1)
+  --delay-ms N         each wrk connection waits N ms before its next request (wrk's delay()): the
+                       same offered load for both, below either's limit, to compare latency rather
+                       than latency at saturation (default $DELAY_MS: as fast as each can)
   --scalestack CMD     the scalestack launcher (default $root/scalestack, which builds if needed)
   --no-install         fail instead of apt-get installing missing nginx/wrk (INSTALL=0)
   --nice N             run origin, proxies and wrk at this nice value (default $NICE)
@@ -67,6 +71,7 @@ while [ $# -gt 0 ]; do
     --pin) PIN=${2:?}; shift ;;
     --port-base) PORT_BASE=${2:?}; shift ;;
     --profile) PROFILE=1 ;;
+    --delay-ms) DELAY_MS=${2:?}; shift ;;
     --scalestack) SCALESTACK=${2:?}; shift ;;
     --no-install) INSTALL=0 ;;
     --nice) NICE=${2:?}; shift ;;
@@ -196,16 +201,21 @@ declare -A rounds_of
 edge_origin_requests() { curl -s "http://127.0.0.1:$port_admin/metrics" | awk '/^scalestack_edge_origin_requests_total/ { print $2 }'; }
 origin_before=$(edge_origin_requests)
 
+wrk_opts=()
+if [ "$DELAY_MS" != 0 ]; then
+  printf 'function delay() return %s end\n' "$DELAY_MS" > "$tmp/delay.lua"
+  wrk_opts=(-s "$tmp/delay.lua")
+fi
 for s in $SIZES; do
   for t in nginx edge; do
     say "$t /obj/$s: warm-up ${warmup_s}s …"
-    wrk_run "http://127.0.0.1:${port_of[$t]}/obj/$s" "$warmup_s" "$tmp/warm-$t-$s.txt" "$CONNECTIONS" "$WRK_THREADS" "$load_cpus"
+    wrk_run "http://127.0.0.1:${port_of[$t]}/obj/$s" "$warmup_s" "$tmp/warm-$t-$s.txt" "$CONNECTIONS" "$WRK_THREADS" "$load_cpus" "${wrk_opts[@]}"
   done
   for r in $(seq 1 "$ROUNDS"); do
     for t in nginx edge; do
       say "$t /obj/$s: round $r of $ROUNDS (${duration_s}s) …"
       c0=$(group_ticks "${pgid_of[$t]}")
-      wrk_run "http://127.0.0.1:${port_of[$t]}/obj/$s" "$duration_s" "$tmp/wrk-$t-$s-$r.txt" "$CONNECTIONS" "$WRK_THREADS" "$load_cpus"
+      wrk_run "http://127.0.0.1:${port_of[$t]}/obj/$s" "$duration_s" "$tmp/wrk-$t-$s-$r.txt" "$CONNECTIONS" "$WRK_THREADS" "$load_cpus" "${wrk_opts[@]}"
       c1=$(group_ticks "${pgid_of[$t]}")
       read -r rps p50 p99 req err < <(parse_wrk "$tmp/wrk-$t-$s-$r.txt")
       cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$clk_tck" -v d="$duration_s" 'BEGIN { printf "%.0f", (b - a) * 100 / hz / d }')
