@@ -2,6 +2,7 @@ package io.scalestack.app;
 
 import io.scalestack.app.internal.Closing;
 import io.scalestack.app.internal.JettyServers;
+import io.scalestack.app.internal.MemberSettings;
 import io.scalestack.app.internal.PhotoQueues;
 import io.scalestack.app.internal.Redact;
 import io.scalestack.app.internal.RedisProbe;
@@ -213,44 +214,25 @@ public final class PhotoWorker implements AutoCloseable {
 
     /** Required: the member's name ({@code worker-1}), its consumer name on the queue. */
     public Builder memberName(String memberName) {
-      Objects.requireNonNull(memberName, "memberName");
-      if (!memberName.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
-        throw new IllegalArgumentException(
-            "memberName: '" + memberName + "' (expected: 1..64 characters of [A-Za-z0-9._-], starting with a letter or digit)");
-      }
-      this.memberName = memberName;
+      this.memberName = MemberSettings.memberName(memberName);
       return this;
     }
 
     /** Where {@code /health} and {@code /metrics} listen. Default: loopback, port 0. */
     public Builder listen(InetSocketAddress listen) {
-      Objects.requireNonNull(listen, "listen");
-      if (listen.isUnresolved()) {
-        throw new IllegalArgumentException("listen: " + listen + " (expected: a resolved address)");
-      }
-      this.listen = listen;
+      this.listen = MemberSettings.listen(listen);
       return this;
     }
 
     /** Required: the Redis holding the queue, {@code redis://host:port}. */
     public Builder redisUri(String redisUri) {
-      Objects.requireNonNull(redisUri, "redisUri");
-      if (!redisUri.startsWith("redis://") && !redisUri.startsWith("rediss://")
-          && !redisUri.startsWith("redis-sentinel://")) {
-        throw new IllegalArgumentException("redisUri: '" + Redact.uri(redisUri)
-            + "' (expected: a URI starting with redis://, rediss:// or redis-sentinel://)");
-      }
-      this.redisUri = redisUri;
+      this.redisUri = MemberSettings.redisUri(redisUri);
       return this;
     }
 
     /** The queue to take edits from (default {@value PhotoWorker#DEFAULT_QUEUE}). */
     public Builder queue(String name) {
-      Objects.requireNonNull(name, "queue");
-      if (!name.matches("[A-Za-z0-9_-]{1,64}")) {
-        throw new IllegalArgumentException("queue: '" + name + "' (expected: 1..64 characters of [A-Za-z0-9_-])");
-      }
-      this.queueName = name;
+      this.queueName = MemberSettings.queueName("queue", name);
       return this;
     }
 
@@ -265,11 +247,7 @@ public final class PhotoWorker implements AutoCloseable {
      * state in the Redis of {@link #redisUri}, instead of from Redis Streams: as the web servers do.
      */
     public Builder broker(String amqpUri) {
-      Objects.requireNonNull(amqpUri, "broker");
-      if (!amqpUri.startsWith("amqp://") && !amqpUri.startsWith("amqps://")) {
-        throw new IllegalArgumentException("broker: '" + Redact.uri(amqpUri) + "' (expected: amqp://user:password@host:port)");
-      }
-      this.broker = amqpUri;
+      this.broker = MemberSettings.amqpUri("broker", amqpUri);
       return this;
     }
 

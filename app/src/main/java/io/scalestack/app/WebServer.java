@@ -11,6 +11,7 @@ import io.scalestack.app.internal.Caches;
 import io.scalestack.app.internal.Closing;
 import io.scalestack.app.internal.JettyServers;
 import io.scalestack.app.internal.LazyJobQueue;
+import io.scalestack.app.internal.MemberSettings;
 import io.scalestack.app.internal.PhotoQueues;
 import io.scalestack.app.internal.PhotoService;
 import io.scalestack.app.internal.Redact;
@@ -34,7 +35,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.regex.Pattern;
 import org.eclipse.jetty.server.Server;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -395,8 +395,6 @@ public final class WebServer implements AutoCloseable {
    */
   public static final class Builder {
 
-    private static final Pattern MEMBER_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-
     private String memberName;
     private InetSocketAddress listen =
         new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
@@ -433,22 +431,13 @@ public final class WebServer implements AutoCloseable {
 
     /** Required: the member's name ({@code web-1}), shown in {@code X-Served-By}, {@code /health} and metrics. */
     public Builder memberName(String memberName) {
-      Objects.requireNonNull(memberName, "memberName");
-      if (!MEMBER_NAME.matcher(memberName).matches()) {
-        throw new IllegalArgumentException(
-            "memberName: '" + memberName + "' (expected: 1..64 characters of [A-Za-z0-9._-], starting with a letter or digit)");
-      }
-      this.memberName = memberName;
+      this.memberName = MemberSettings.memberName(memberName);
       return this;
     }
 
     /** Where to listen; port 0 picks a free port (see {@link WebServer#address()}). Default: loopback, port 0. */
     public Builder listen(InetSocketAddress listen) {
-      Objects.requireNonNull(listen, "listen");
-      if (listen.isUnresolved()) {
-        throw new IllegalArgumentException("listen: " + listen + " (expected: a resolved address)");
-      }
-      this.listen = listen;
+      this.listen = MemberSettings.listen(listen);
       return this;
     }
 
@@ -515,13 +504,7 @@ public final class WebServer implements AutoCloseable {
      * {@code redis-sentinel://host:port,host:port#primaryName}.
      */
     public Builder redisUri(String redisUri) {
-      Objects.requireNonNull(redisUri, "redisUri");
-      if (!redisUri.startsWith("redis://") && !redisUri.startsWith("rediss://")
-          && !redisUri.startsWith("redis-sentinel://")) {
-        throw new IllegalArgumentException("redisUri: '" + Redact.uri(redisUri)
-            + "' (expected: a URI starting with redis://, rediss:// or redis-sentinel://)");
-      }
-      this.redisUri = redisUri;
+      this.redisUri = MemberSettings.redisUri(redisUri);
       return this;
     }
 
@@ -676,11 +659,7 @@ public final class WebServer implements AutoCloseable {
 
     /** The Redis Streams queue photo edits go on, on the session store's Redis (default {@code photo-edits}). */
     public Builder photoQueue(String name) {
-      Objects.requireNonNull(name, "photoQueue");
-      if (!name.matches("[A-Za-z0-9_-]{1,64}")) {
-        throw new IllegalArgumentException("photoQueue: '" + name + "' (expected: 1..64 characters of [A-Za-z0-9_-])");
-      }
-      this.photoQueueName = name;
+      this.photoQueueName = MemberSettings.queueName("photoQueue", name);
       return this;
     }
 
@@ -714,12 +693,7 @@ public final class WebServer implements AutoCloseable {
      * given the same broker.
      */
     public Builder photoQueueBroker(String amqpUri) {
-      Objects.requireNonNull(amqpUri, "photoQueueBroker");
-      if (!amqpUri.startsWith("amqp://") && !amqpUri.startsWith("amqps://")) {
-        throw new IllegalArgumentException("photoQueueBroker: '" + Redact.uri(amqpUri)
-            + "' (expected: amqp://user:password@host:port)");
-      }
-      this.photoQueueBroker = amqpUri;
+      this.photoQueueBroker = MemberSettings.amqpUri("photoQueueBroker", amqpUri);
       return this;
     }
 

@@ -18,7 +18,8 @@ public final class LazyJobQueue implements JobQueue {
 
   private final Supplier<JobQueue> opener;
   private final String name;
-  private JobQueue queue; // guarded by this
+  // written under this, read without it: once open, a call costs no lock
+  private volatile JobQueue queue;
   private boolean closed; // guarded by this
 
   public LazyJobQueue(String name, Supplier<JobQueue> opener) {
@@ -26,7 +27,12 @@ public final class LazyJobQueue implements JobQueue {
     this.opener = opener;
   }
 
-  private synchronized JobQueue queue() {
+  private JobQueue queue() {
+    JobQueue open = queue;
+    return open != null ? open : open();
+  }
+
+  private synchronized JobQueue open() {
     if (closed) {
       throw new IllegalStateException("queue " + name + ": closed");
     }
